@@ -1,0 +1,41 @@
+"""The one document model every reader produces and every later stage reads."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+@dataclass
+class Document:
+    """Normalized text plus where it came from.
+
+    Readers of formats with real tables (HTML, DOCX, PDF) write each table row
+    as one line of tab-separated cells, so a single parser serves every format
+    and every offset below points into ``text``.
+    """
+
+    text: str
+    source: str = "<text>"
+    format: str = "text"
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        return starts
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number holding ``offset``."""
+        return bisect.bisect_right(self.line_starts, offset)

@@ -1,0 +1,47 @@
+"""Agency and year from the title or the opening sentences."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ..document import Document
+
+_TITLE = re.compile(
+    r"^[#*\s]*(?P<agency>[^\d#*\n]{0,40}?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?:政府信息公开|政务公开|信息公开)"
+)
+_COMPILED = re.compile(
+    r"(?:编制|公布|发布)了?(?:《)?(?P<agency>[\u4e00-\u9fff]{2,30}?)\s*(?P<year>(?:19|20)\d{2})\s*年度?政府信息公开工作(?:年度)?报告"
+)
+_AGENCY_END = re.compile(r"(?:政府|人民政府|局|委员会|委|办公室|办|街道|街道办事处|镇|乡|厅|部|院|署|中心|管委会|公司)$")
+_PERIOD = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_ANY_YEAR = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?!\s*\d+\s*月)")
+
+
+def read_meta(doc: Document, head_lines: int = 12) -> tuple[str | None, int | None]:
+    lines = [ln.strip() for ln in doc.lines[:200] if ln.strip()]
+    agency: str | None = None
+    year: int | None = None
+    for i, line in enumerate(lines[:head_lines]):
+        m = _TITLE.match(line)
+        if not m:
+            continue
+        year = int(m.group("year"))
+        name = m.group("agency").strip(" :：#*")
+        if name:
+            agency = name
+        elif i > 0 and len(lines[i - 1]) <= 30 and _AGENCY_END.search(lines[i - 1].strip("#* ")):
+            agency = lines[i - 1].strip("#* ")
+        break
+    if agency is None or year is None:
+        m = _COMPILED.search(doc.text[:5000])
+        if m:
+            agency = agency or m.group("agency")
+            year = year or int(m.group("year"))
+    if year is None:
+        years = Counter(int(m.group("year")) for m in _PERIOD.finditer(doc.text[:8000]))
+        if not years:
+            years = Counter(int(m.group("year")) for m in _ANY_YEAR.finditer(doc.text[:3000]))
+        if years:
+            year = years.most_common(1)[0][0]
+    return agency, year

@@ -1,0 +1,76 @@
+"""Counts stated in prose (mostly part 1), read by conservative patterns.
+
+Only unambiguous phrasings are read here; the LLM path handles the rest. Every
+hit keeps the span of the number (or of the "none" phrase for zeros).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..document import Document
+from ..values import Value
+
+_NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    key: str
+    regex: re.Pattern[str]
+    zero: bool = False  # the phrase itself means 0
+
+
+def _p(key: str, pattern: str, zero: bool = False) -> Pattern:
+    return Pattern(key, re.compile(pattern), zero)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    _p("narrative.active_items", r"主动公开[^。;\n]{0,120}?" + _NUM + r"\s*(?P<approx>余|多)?\s*条"),
+    _p("narrative.requests_received", r"(?:收到|受理|接到)[^。;\n]{0,25}?申请[^。;\n\d]{0,6}?(?:共计?|合计)?\s*" + _NUM + r"\s*(?:件|个|条)"),
+    _p("narrative.requests_received", r"共(?:收到|受理|接到)[^。;\n\d]{0,20}?" + _NUM + r"\s*件[^。;\n]{0,6}申请"),
+    _p(
+        "narrative.requests_received",
+        r"(?:未|没有|无)(?:收到|接到|受理)[^。;\n\d]{0,30}?(?:申请|办件)",
+        zero=True,
+    ),
+    _p("narrative.trainings", r"培训[^。;\n\d]{0,10}?" + _NUM + r"\s*(?:次|场|期)"),
+    _p("narrative.trainings", r"(?:开展|组织|参加)[^。;\n\d]{0,20}?" + _NUM + r"\s*(?:次|场|期)[^。;\n]{0,6}培训"),
+    _p("narrative.fee_yuan", r"(?:收取|收缴)[^。;\n\d]{0,20}?(?:处理费|费用)[^。;\n\d]{0,6}?" + _NUM + r"\s*元"),
+    _p(
+        "narrative.fee_yuan",
+        r"(?:未|无|没有|不存在)[^。;\n\d]{0,4}(?:收取|产生|收缴)[^。;\n\d]{0,20}?(?:处理费|费用)",
+        zero=True,
+    ),
+)
+
+
+def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple[str, ...] | None = None) -> dict[str, Value]:
+    """First hit per key within lines [first_line, end_line)."""
+    starts = doc.line_starts
+    lo = starts[first_line] if first_line < len(starts) else len(doc.text)
+    hi = starts[end_line] if end_line < len(starts) else len(doc.text)
+    text = doc.text[lo:hi]
+    found: dict[str, tuple[int, Value]] = {}
+    for pat in PATTERNS:
+        if keys is not None and pat.key not in keys:
+            continue
+        for m in pat.regex.finditer(text):
+            if pat.zero:
+                start, end, value, approx = m.start(), m.end(), 0, False
+            else:
+                raw = m.group("num").replace(",", "")
+                value = float(raw) if "." in raw else int(raw)
+                if pat.key != "narrative.fee_yuan" and isinstance(value, float):
+                    continue
+                start, end = m.start("num"), m.end("num")
+                approx = bool(m.groupdict().get("approx"))
+            if pat.key in found and found[pat.key][0] <= m.start():
+                break
+            v = Value(value, lo + start, lo + end, doc.line_of(lo + start), text=m.group(), approx=approx)
+            if approx:
+                v.notes.append("approximate: the report says more than this")
+            found[pat.key] = (m.start(), v)
+            break
+    return {k: v for k, (_, v) in found.items()}

@@ -1,0 +1,88 @@
+"""Parts 2, 3 and 4: build row specs from the template and read them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..template import (
+    COLUMNS,
+    PART2,
+    REVIEW_GROUPS,
+    REVIEW_OUTCOMES,
+    TEMPLATE_2019_MARKERS,
+    TemplateName,
+    compact,
+    is_decimal_key,
+    is_signed_key,
+    part2_keys,
+    part4_keys,
+    rows_for,
+)
+from .cells import Cell
+from .table import RowSpec, TableResult, _take, _to_value, read_rows
+
+
+@lru_cache(maxsize=None)
+def part2_specs(template: TemplateName) -> tuple[RowSpec, ...]:
+    return tuple(RowSpec(item.label, item.keys, item.anchors, item.exact) for item in PART2[template])
+
+
+@lru_cache(maxsize=None)
+def part3_specs(template: TemplateName) -> tuple[RowSpec, ...]:
+    specs = []
+    for row in rows_for(template):
+        exact = row.exact + (row.exact_2019 if template == "2019" else ())
+        specs.append(RowSpec(row.key, tuple(f"requests.{row.key}.{c}" for c in COLUMNS), row.anchors, exact))
+    return tuple(specs)
+
+
+def detect_template(part2_cells: list[Cell], part3_cells: list[Cell]) -> TemplateName:
+    labels = [compact(c.text) for c in part2_cells if c.kind == "label"]
+    if any(m in lab for lab in labels for m in TEMPLATE_2019_MARKERS):
+        return "2019"
+    return "2021"
+
+
+def _kw(template: TemplateName, keys: list[str]) -> dict:
+    return {
+        "decimal_keys": frozenset(k for k in keys if is_decimal_key(k)),
+        "signed_keys": frozenset(k for k in keys if is_signed_key(k)),
+    }
+
+
+def read_part2(cells: list[Cell], template: TemplateName) -> TableResult:
+    return read_rows(cells, part2_specs(template), **_kw(template, part2_keys(template)))
+
+
+def read_part3(cells: list[Cell], template: TemplateName) -> TableResult:
+    return read_rows(cells, part3_specs(template))
+
+
+def read_part4(cells: list[Cell]) -> TableResult:
+    """The 15 review numbers: one printed row, groups side by side.
+
+    Its header is two rows of labels with no row label before the numbers, so
+    the values are the value cells after the last header label.
+    """
+    res = TableResult()
+    keys = part4_keys()
+    last_label = max((i for i, c in enumerate(cells) if c.kind == "label" and _is_header(c)), default=-1)
+    chosen, problem = _take(list(cells[last_label + 1 :]), len(keys))
+    if problem:
+        res.warnings.append(f"part 4: {problem}")
+    for key, cell in zip(keys, chosen):
+        res.values[key] = _to_value(key, cell, res.warnings, False, False)
+    if chosen:
+        res.found_rows.extend(REVIEW_GROUPS)
+    return res
+
+
+_HEADER_WORDS = ("结果", "维持", "纠正", "其他", "尚未", "审结", "总计", "合计", "复议", "诉讼", "起诉")
+
+
+def _is_header(cell: Cell) -> bool:
+    c = compact(cell.text)
+    return len(c) <= 20 and any(w in c for w in _HEADER_WORDS)
+
+
+__all__ = ["read_part2", "read_part3", "read_part4", "detect_template", "REVIEW_OUTCOMES"]

@@ -1,0 +1,146 @@
+"""The one ``extract()``: ingest → normalize → segment → parse → (LLM) → rules → Report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Union
+
+from . import __version__
+from .document import Document
+from .errors import NotAReportError
+from .ingest import read_bytes, read_path, read_text
+from .models import Diagnostic, Meta, Provenance, Report
+from .parse.cells import Cell, cells
+from .parse.meta import read_meta
+from .parse.narrative import read_narrative
+from .parse.tables import detect_template, read_part2, read_part3, read_part4
+from .rules import check_all
+from .segment import Segment, segment
+from .template import NARRATIVE_KEYS, TemplateName, flat_keys, is_decimal_key, table_keys
+from .values import Value
+
+Mode = Literal["parser", "llm", "hybrid"]
+Source = Union[str, Path, bytes]
+MODES: tuple[str, ...] = ("parser", "llm", "hybrid")
+
+
+@dataclass
+class Extraction:
+    """Working state passed between stages; becomes a Report at the end."""
+
+    doc: Document
+    segments: dict[int, Segment]
+    template: TemplateName = "2021"
+    values: dict[str, Value] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    part_cells: dict[int, list[Cell]] = field(default_factory=dict)
+
+    def missing(self, keys: list[str] | None = None) -> list[str]:
+        keys = keys if keys is not None else table_keys(self.template)
+        return [k for k in keys if k not in self.values]
+
+
+def load(source: Source, name: str | None = None) -> Document:
+    """Read a path, raw bytes, or a str (text when it has a newline, else a path)."""
+    if isinstance(source, bytes):
+        return read_bytes(source, name or "<bytes>")
+    if isinstance(source, Path) or "\n" not in source:
+        return read_path(source)
+    return read_text(source, name or "<text>")
+
+
+def parse(doc: Document) -> Extraction:
+    """The deterministic stage: tables and prose counts, no model."""
+    segs = segment(doc)
+    ex = Extraction(doc=doc, segments=segs)
+    for part in (2, 3, 4):
+        if part in segs:
+            ex.part_cells[part] = cells(doc, segs[part].start_line, segs[part].end_line)
+        else:
+            ex.part_cells[part] = []
+            ex.warnings.append(f"part {part} not found")
+    ex.template = detect_template(ex.part_cells[2], ex.part_cells[3])
+    results = [
+        read_part2(ex.part_cells[2], ex.template),
+        read_part3(ex.part_cells[3], ex.template),
+        read_part4(ex.part_cells[4]),
+    ]
+    for res in results:
+        ex.values.update(res.values)
+        ex.warnings.extend(res.warnings)
+    if not any(r.found_rows for r in results):
+        raise NotAReportError(
+            "not a 政府信息公开工作年度报告: none of the template's tables (parts 2-4) was found", source=doc.source
+        )
+    for key in ex.values:
+        v = ex.values[key]
+        if is_decimal_key(key) and isinstance(v.value, int):
+            v.value = float(v.value)
+    missing = ex.missing()
+    if missing:
+        ex.warnings.append(f"{len(missing)} table values not found: {_summarize(missing)}")
+    ex.values.update(_narrative(doc, segs))
+    return ex
+
+
+def _narrative(doc: Document, segs: dict[int, Segment]) -> dict[str, Value]:
+    found: dict[str, Value] = {}
+    for part in (1, 6, 5):
+        if part not in segs:
+            continue
+        todo = tuple(k for k in NARRATIVE_KEYS if k not in found)
+        if not todo:
+            break
+        found.update(read_narrative(doc, segs[part].start_line, segs[part].end_line, keys=todo))
+    return found
+
+
+def _summarize(keys: list[str]) -> str:
+    rows: dict[str, int] = {}
+    for k in keys:
+        head = k.rsplit(".", 1)[0] if k.startswith("requests.") else k
+        rows[head] = rows.get(head, 0) + 1
+    parts = [f"{h} ({n})" if n > 1 else h for h, n in rows.items()]
+    return ", ".join(parts[:8]) + (" …" if len(parts) > 8 else "")
+
+
+def finish(ex: Extraction, mode: str) -> Report:
+    """Rules, provenance and the contract model."""
+    flat = {k: (ex.values[k].value if k in ex.values else None) for k in flat_keys(ex.template) if not k.startswith("meta.")}
+    agency, year = read_meta(ex.doc)
+    meta = Meta(
+        agency=agency,
+        year=year,
+        template=ex.template,
+        source=ex.doc.source,
+        format=ex.doc.format,
+        encoding=ex.doc.encoding,
+        mode=mode,
+        gkllm_version=__version__,
+    )
+    provenance = {
+        k: Provenance.model_construct(method=v.method, line=v.line, start=v.start, end=v.end, text=v.text, approx=v.approx, notes=v.notes)
+        for k, v in ex.values.items()
+    }
+    rules = check_all(flat, ex.template)
+    return Report.from_flat(
+        flat,
+        meta=meta,
+        provenance=provenance,
+        rules=rules,
+        warnings=ex.doc.warnings + ex.warnings,
+        diagnostics=ex.diagnostics,
+    )
+
+
+def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None) -> Report:
+    """Extract one report. ``source`` is a path, raw bytes, or the report's text."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    doc = load(source, name)
+    ex = parse(doc)
+    if mode != "parser":
+        ex.warnings.append(f"mode {mode}: the LLM path is not available in this version; ran as parser")
+    return finish(ex, mode)

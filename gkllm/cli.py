@@ -80,6 +80,25 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         sys.exit(1)
 
 
+@main.command("eval")
+@click.argument("cases_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mode", "mode", type=click.Choice((*MODES, "all")), default="parser", show_default=True,
+              help="Mode to score; 'all' runs every mode side by side.")
+@click.option("--model", help="LLM model name for the llm/hybrid modes (else GKLLM_MODEL or the embedded model).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/out"),
+              show_default=True, help="Where report.json and report.md go.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An earlier report.json: list every value that went from right to wrong; exit 1 on any.")
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), help="Exit 1 when a mode's value accuracy is below this (0-1).")
+@click.option("--filter", "pattern", help="Only cases whose id contains this text.")
+def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
+             min_accuracy: float | None, pattern: str | None) -> None:
+    """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
+    from .evaluation.main import run_eval
+
+    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern))
+
+
 def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 

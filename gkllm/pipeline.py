@@ -137,9 +137,13 @@ def finish(ex: Extraction, mode: str) -> Report:
 
 def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None) -> Report:
     """Extract one report. ``source`` is a path, raw bytes, or the report's text."""
+    return extract_document(load(source, name), mode=mode)
+
+
+def extract_document(doc: Document, *, mode: Mode = "hybrid") -> Report:
+    """Extract from an already loaded Document."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
-    doc = load(source, name)
     ex = parse(doc)
     if mode != "parser":
         ex.warnings.append(f"mode {mode}: the LLM path is not available in this version; ran as parser")

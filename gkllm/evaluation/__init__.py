@@ -1,0 +1,1 @@
+"""The eval harness: score extraction modes against gold fixtures."""

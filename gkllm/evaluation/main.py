@@ -1,0 +1,76 @@
+"""`gkllm eval`: discover cases, run modes, print and save the reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .cases import find_cases
+from .render import markdown, terminal
+from .runner import default_cases_dir, regressions, run
+
+
+def llm_status(model: str | None) -> tuple[bool, str]:
+    """Whether an LLM can be used here, and a sentence saying which or why not."""
+    try:
+        from ..llm.config import describe_backend
+    except ImportError:
+        return False, "no LLM path in this version of gkllm"
+    return describe_backend(model)
+
+
+def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
+             min_accuracy: float | None, pattern: str | None) -> int:
+    console = Console(stderr=True)
+    root = cases_dir or default_cases_dir()
+    cases = [c for c in find_cases(root) if not pattern or pattern in c.id]
+    if not cases:
+        console.print(f"gkllm eval: no cases (name.<ext> + name.gold.json) under {root}")
+        return 2
+    notes: list[str] = []
+    modes = ["parser", "llm", "hybrid"] if mode == "all" else [mode]
+    ok, backend = llm_status(model)
+    if any(m != "parser" for m in modes):
+        if not ok:
+            dropped = [m for m in modes if m != "parser"]
+            notes.append(f"{', '.join(dropped)} not run: {backend}")
+            modes = [m for m in modes if m == "parser"]
+            console.print(f"[yellow]gkllm eval: {notes[-1]}[/yellow]")
+        else:
+            notes.append(f"LLM: {backend}")
+    if not modes:
+        return 2
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("eval", total=len(cases) * len(modes))
+
+        def tick(m: str, case) -> None:
+            bar.update(task, advance=1, description=f"{m} · {case.id[-40:]}")
+
+        report = run(cases, modes, progress=tick,
+                     meta={"cases_dir": str(root), "model": backend if ok and modes != ["parser"] else None,
+                           "notes": notes})
+    terminal(report, Console())
+    regs = None
+    if baseline:
+        regs = regressions(report, json.loads(baseline.read_text(encoding="utf-8")))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "report.md").write_text(markdown(report, regs), encoding="utf-8")
+    console.print(f"gkllm eval: wrote {out_dir / 'report.json'} and {out_dir / 'report.md'}")
+    status = 0
+    if regs:
+        console.print(f"[red]gkllm eval: {len(regs)} values went from right to wrong against {baseline}[/red]")
+        for r in regs[:20]:
+            console.print(f"  {r['mode']} {r['case']} {r['key']}: gold {r['gold']!r}, got {r['got']!r}")
+        status = 1
+    if min_accuracy is not None:
+        for m, data in report["modes"].items():
+            acc = data["overall"]["accuracy"]
+            if acc < min_accuracy:
+                console.print(f"[red]gkllm eval: {m} accuracy {acc:.4f} is below --min-accuracy {min_accuracy}[/red]")
+                status = 1
+    return status

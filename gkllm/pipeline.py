@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from . import __version__
 from .document import Document
 from .errors import NotAReportError
 from .ingest import read_bytes, read_path, read_text
-from .models import Diagnostic, Meta, Provenance, Report
+from .models import Diagnostic, LlmStats, Meta, Provenance, Report
 from .parse.cells import Cell, cells
 from .parse.meta import read_meta
 from .parse.narrative import read_narrative
@@ -106,7 +106,7 @@ def _summarize(keys: list[str]) -> str:
     return ", ".join(parts[:8]) + (" …" if len(parts) > 8 else "")
 
 
-def finish(ex: Extraction, mode: str) -> Report:
+def finish(ex: Extraction, mode: str, llm_stats: LlmStats | None = None) -> Report:
     """Rules, provenance and the contract model."""
     flat = {k: (ex.values[k].value if k in ex.values else None) for k in flat_keys(ex.template) if not k.startswith("meta.")}
     agency, year = read_meta(ex.doc)
@@ -119,6 +119,7 @@ def finish(ex: Extraction, mode: str) -> Report:
         encoding=ex.doc.encoding,
         mode=mode,
         gkllm_version=__version__,
+        llm=llm_stats,
     )
     provenance = {
         k: Provenance.model_construct(method=v.method, line=v.line, start=v.start, end=v.end, text=v.text, approx=v.approx, notes=v.notes)
@@ -135,16 +136,23 @@ def finish(ex: Extraction, mode: str) -> Report:
     )
 
 
-def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None) -> Report:
-    """Extract one report. ``source`` is a path, raw bytes, or the report's text."""
-    return extract_document(load(source, name), mode=mode)
+def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None, llm: Any = None) -> Report:
+    """Extract one report. ``source`` is a path, raw bytes, or the report's text.
+
+    ``llm`` is an ``gkllm.llm.LLMClient``; by default one process-wide client
+    configured from the environment (GKLLM_BASE_URL …, else the embedded model).
+    """
+    return extract_document(load(source, name), mode=mode, llm=llm)
 
 
-def extract_document(doc: Document, *, mode: Mode = "hybrid") -> Report:
+def extract_document(doc: Document, *, mode: Mode = "hybrid", llm: Any = None) -> Report:
     """Extract from an already loaded Document."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     ex = parse(doc)
+    stats = None
     if mode != "parser":
-        ex.warnings.append(f"mode {mode}: the LLM path is not available in this version; ran as parser")
-    return finish(ex, mode)
+        from .llm.run import run_llm
+
+        stats = run_llm(ex, mode, llm)
+    return finish(ex, mode, stats)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,10 @@ def load_gold(path: Path) -> dict:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def pytest_configure(config):
+    # Tests that do not ask for the real model must never start it: hybrid runs
+    # in them see "no LLM" unless a test points GKLLM_BASE_URL at a fake server.
+    if "llm" not in (config.getoption("-m") or ""):
+        os.environ.setdefault("GKLLM_LLM", "off")

@@ -1,0 +1,273 @@
+"""The one client path: instructor over the openai client, any OpenAI-compatible endpoint.
+
+Two kinds of retry, kept apart on purpose: transport faults (timeouts, 429,
+5xx, refused connections) are retried here with tenacity and jittered
+exponential backoff; answers that break a rule are re-asked by instructor,
+with the failing rule named, at most ``max_reasks`` times under a token budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+import instructor
+import openai
+from instructor.core import InstructorError, InstructorRetryException
+from instructor.v2.core.hooks import Hooks
+from pydantic import BaseModel
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from ..errors import GkllmError
+from ..models import LlmStats
+from ..template import RULES_VERSION
+from .cache import AnswerCache, cache_key
+from .config import LLMConfig
+from .prompts import Prompt, load
+from .schemas import SCHEMA_VERSION
+
+log = logging.getLogger("gkllm.llm")
+# instructor logs every failed attempt at ERROR; without a handler Python's
+# last-resort handler would print them into the CLI's stderr.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+log.addHandler(logging.NullHandler())
+T = TypeVar("T", bound=BaseModel)
+
+TRANSIENT = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+_MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+    "tools": instructor.Mode.TOOLS,
+}
+
+
+class LLMUnavailable(GkllmError):
+    """No answer could be had: endpoint down, retries exhausted, no model installed."""
+
+    code = "llm_unavailable"
+
+
+class LLMRejected(GkllmError):
+    """The model answered, but every answer broke the rules (after re-asks)."""
+
+    code = "llm_rejected"
+
+    def __init__(self, message: str, errors: list[str]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+@dataclass
+class CallRecord:
+    prompt: str
+    cached: bool
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class Usage:
+    calls: int = 0  # HTTP requests answered or failed, re-asks included
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    transport_retries: int = 0
+    reasks: int = 0
+    log: list[CallRecord] = field(default_factory=list)
+
+    def to_stats(self, model: str | None) -> LlmStats:
+        return LlmStats(model=model, calls=self.calls, cache_hits=self.cache_hits, prompt_tokens=self.prompt_tokens,
+                        completion_tokens=self.completion_tokens, seconds=round(self.seconds, 3))
+
+
+def _wait(state: RetryCallState) -> float:
+    """Honour Retry-After on 429s; otherwise jittered exponential backoff."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, openai.RateLimitError):
+        try:
+            after = float(exc.response.headers.get("retry-after", ""))
+            return min(max(after, 0.0), 60.0)
+        except (TypeError, ValueError, AttributeError):
+            pass
+    return wait_random_exponential(multiplier=0.5, max=20)(state)
+
+
+class LLMClient:
+    """Structured calls with caching and accounting; thread-safe for concurrent use."""
+
+    def __init__(self, config: LLMConfig | None = None) -> None:
+        self.config = config or LLMConfig.from_env()
+        self.usage = Usage()
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._server: Any = None
+        self._model: str | None = self.config.model
+        self._cache = AnswerCache(self.config.cache_path()) if self.config.use_cache else None
+
+    # -- connection ---------------------------------------------------------------
+    @property
+    def model_name(self) -> str:
+        if self._model:
+            return self._model
+        if self.config.embedded:
+            from . import local
+
+            return self.config.local_model or local.DEFAULT_MODEL
+        return "default"
+
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            base_url = self.config.base_url
+            if base_url is None:
+                base_url = self._start_embedded()
+            raw = openai.OpenAI(base_url=base_url, api_key=self.config.api_key or "not-needed",
+                                timeout=self.config.timeout, max_retries=0)
+            self._client = instructor.from_openai(raw, mode=_MODES[self.config.instructor_mode])
+            return self._client
+
+    def _start_embedded(self) -> str:
+        try:
+            from . import local
+        except ImportError as err:
+            raise LLMUnavailable(f"no LLM configured and the embedded model is not installed ({err}); "
+                                 "set GKLLM_BASE_URL or pip install 'gkllm[local]'") from None
+        name = self.config.local_model or local.DEFAULT_MODEL
+        try:
+            path = local.ensure_model(name)
+            self._server = local.LocalServer(path)
+            self._server.__enter__()
+        except local.LocalModelError as err:
+            raise LLMUnavailable(str(err)) from None
+        self._model = name
+        return self._server.base_url
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.__exit__(None, None, None)
+            self._server = None
+        self._client = None
+        if self._cache is not None:
+            self._cache.close()
+
+    def __enter__(self) -> "LLMClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls --------------------------------------------------------------------
+    def ask(self, prompt: Prompt, variables: dict[str, str], response_model: type[T], *,
+            check: Callable[[Any], list[str]] | None = None, key_extra: dict[str, Any] | None = None) -> T:
+        """One structured answer; from the cache when the same question was asked before."""
+        system = load("system")
+        user = prompt.render(**variables)
+        messages = [{"role": "system", "content": system.template}, {"role": "user", "content": user}]
+        key = cache_key(
+            user=user, prompt=prompt.id, system=system.id, schema=SCHEMA_VERSION,
+            response_schema=response_model.model_json_schema(), rules=RULES_VERSION,
+            model=self.model_name, base_url=self.config.base_url, mode=self.config.instructor_mode,
+            temperature=self.config.temperature, max_tokens=self.config.max_tokens,
+            max_reasks=self.config.max_reasks, extra=key_extra or {},
+        )
+        if self._cache is not None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                with self._lock:
+                    self.usage.cache_hits += 1
+                    self.usage.log.append(CallRecord(prompt.id, True, 0, 0, 0, 0.0))
+                return response_model.model_validate(hit["answer"])
+        answer = self._call(prompt.id, messages, response_model, check)
+        if self._cache is not None:
+            self._cache.set(key, {"answer": answer.model_dump(mode="json")})
+        return answer
+
+    @staticmethod
+    def _create(call: Callable[[], Any]) -> Any:
+        """instructor wraps API errors in its retry exception; unwrap them so
+        transport faults reach tenacity and status errors their own handler."""
+        try:
+            return call()
+        except InstructorRetryException as err:
+            cause = err.__cause__
+            if isinstance(cause, openai.APIError):
+                raise cause from None
+            raise
+
+    def _call(self, prompt_id: str, messages: list[dict[str, str]], response_model: type[T],
+              check: Callable[[Any], list[str]] | None) -> T:
+        client = self._connect()
+        attempts = 0  # every HTTP request, across transport retries
+        asked = 0  # requests within the current transport attempt: 1 + re-asks
+
+        def count(*_: Any, **__: Any) -> None:
+            nonlocal attempts, asked
+            attempts += 1
+            asked += 1
+
+        def on_retry(state: RetryCallState) -> None:
+            with self._lock:
+                self.usage.transport_retries += 1
+            log.warning("LLM transport error (%s); retry %d", state.outcome.exception() if state.outcome else "?",
+                        state.attempt_number)
+
+        t0 = time.perf_counter()
+        ptok = ctok = 0
+        error: str | None = None
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(TRANSIENT),
+                stop=stop_after_attempt(self.config.transport_retries + 1),
+                wait=_wait,
+                before_sleep=on_retry,
+                reraise=True,
+            ):
+                with attempt:
+                    asked = 0
+                    hooks = Hooks()
+                    hooks.on("completion:kwargs", count)
+                    answer, completion = self._create(lambda: client.chat.completions.create_with_completion(
+                        model=self.model_name,
+                        messages=messages,
+                        response_model=response_model,
+                        max_retries=self.config.max_reasks,
+                        context={"check": check},
+                        hooks=hooks,
+                        temperature=self.config.temperature,
+                        max_tokens=self.config.max_tokens,
+                        **({"token_budget": self.config.token_budget} if self.config.token_budget else {}),
+                    ))
+            usage = getattr(completion, "usage", None)
+            ptok, ctok = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
+            return answer
+        except TRANSIENT as err:
+            error = f"{type(err).__name__}: {err}"
+            raise LLMUnavailable(f"LLM unreachable after {self.config.transport_retries + 1} tries: {error}") from None
+        except openai.APIStatusError as err:
+            error = f"HTTP {err.status_code}: {err.message}"
+            raise LLMUnavailable(f"LLM endpoint refused the request: {error}") from None
+        except (InstructorRetryException, InstructorError) as err:
+            total = getattr(err, "total_usage", None)
+            if total is not None:
+                ptok, ctok = getattr(total, "prompt_tokens", 0) or 0, getattr(total, "completion_tokens", 0) or 0
+            errors = [str(getattr(f, "exception", f)) for f in getattr(err, "failed_attempts", []) or []]
+            error = f"answers rejected after {attempts} attempts"
+            raise LLMRejected(f"LLM {error}: {errors[-1][:300] if errors else err}", errors) from None
+        finally:
+            dt = time.perf_counter() - t0
+            with self._lock:
+                self.usage.calls += attempts
+                self.usage.reasks += max(asked - 1, 0)
+                self.usage.prompt_tokens += ptok
+                self.usage.completion_tokens += ctok
+                self.usage.seconds += dt
+                self.usage.log.append(CallRecord(prompt_id, False, attempts, ptok, ctok, dt, error))

@@ -1,0 +1,105 @@
+"""The LLM stage of the pipeline: decide what to ask, ask, reconcile.
+
+hybrid: the parser's values stand; the LLM reads the narrative counts (one
+call) and any table part the parser left incomplete or failing a rule.
+llm: the LLM reads every part and its (grounded) answers are the values, so
+the eval can compare it with the parser.
+If no LLM answers, the parser's values are returned with a warning naming
+what stayed unresolved; nothing extracted is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..models import Diagnostic, LlmStats
+from ..reconcile import reconcile
+from ..rules import check_all
+from ..template import NARRATIVE_KEYS, part2_keys, part3_keys, part4_keys
+from ..values import Value
+from . import LLMClient, LLMRejected, LLMUnavailable, default_client, describe_backend
+from .tasks import LLMResult, ask_narrative, ask_part
+
+_down: dict[int, str] = {}  # id(client) → why it is unusable, so a batch does not retry a dead endpoint per file
+
+
+def _part_keys(part: int, template: str) -> list[str]:
+    return {2: part2_keys, 3: part3_keys}.get(part, lambda t: part4_keys())(template)  # type: ignore[operator]
+
+
+def _unsettled(ex: Any, part: int) -> set[str]:
+    """Keys of a part the parser did not read, or that sit in a failing rule."""
+    keys = _part_keys(part, ex.template)
+    wanted = {k for k in keys if k not in ex.values}
+    flat = {k: v.value for k, v in ex.values.items()}
+    for r in check_all(flat, ex.template):
+        if r.status == "failed" and r.id in ("R1", "R2", "R3", "R4") and any(k in keys for k in r.keys):
+            wanted.update(k for k in r.keys if k in keys)
+    for d in ex.diagnostics:
+        if d.kind == "ambiguous":
+            wanted.update(k for k in d.keys if k in keys)
+    return wanted
+
+
+def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
+    if client is None:
+        ok, why = describe_backend()
+        if not ok:
+            _give_up(ex, mode, why)
+            return None
+        client = default_client()
+    if id(client) in _down:
+        _give_up(ex, mode, _down[id(client)])
+        return LlmStats(model=client.model_name)
+    before = dataclasses.replace(client.usage)
+    jobs: list[tuple[str, Any]] = []
+    if mode == "llm":
+        jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments]
+    else:
+        jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and _unsettled(ex, p)]
+    jobs.insert(0, ("narrative", None))
+    got = LLMResult()
+    for name, part in jobs:
+        try:
+            if part is None:
+                r = ask_narrative(client, ex.doc, ex.segments)
+            else:
+                wanted = set(_part_keys(part, ex.template)) if mode == "llm" else _unsettled(ex, part)
+                known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items() if k not in wanted}
+                r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known)
+        except LLMUnavailable as err:
+            _down[id(client)] = str(err)
+            _give_up(ex, mode, str(err))
+            break
+        except LLMRejected as err:
+            ex.warnings.append(f"LLM answer for {name} rejected: {err}")
+            ex.diagnostics.append(Diagnostic(kind="llm_rejected", message=str(err)))
+            continue
+        got.values.update(r.values)
+        got.diagnostics.extend(r.diagnostics)
+    ex.diagnostics.extend(got.diagnostics)
+    for d in got.diagnostics:
+        if d.kind == "ungrounded":
+            ex.warnings.append(d.message)
+    if mode == "llm":
+        ex.values = {k: v for k, v in got.values.items()}
+    else:
+        ex.values = reconcile(ex.values, got.values, ex.template, ex.diagnostics)
+    u = client.usage
+    return LlmStats(model=client.model_name, calls=u.calls - before.calls, cache_hits=u.cache_hits - before.cache_hits,
+                    prompt_tokens=u.prompt_tokens - before.prompt_tokens,
+                    completion_tokens=u.completion_tokens - before.completion_tokens,
+                    seconds=round(u.seconds - before.seconds, 3))
+
+
+def _give_up(ex: Any, mode: str, why: str) -> None:
+    unresolved = sorted(set().union(*(_unsettled(ex, p) for p in (2, 3, 4))) | {
+        k for k in NARRATIVE_KEYS if k not in ex.values})
+    msg = f"LLM unavailable ({why}); {mode} mode returned the parser's values"
+    if unresolved:
+        msg += f"; unresolved: {', '.join(unresolved[:12])}{' …' if len(unresolved) > 12 else ''}"
+    ex.warnings.append(msg)
+
+
+__all__ = ["run_llm", "Value"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_DIGITS = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNIT = {"十": 10, "百": 100, "千": 1000}
@@ -42,7 +42,9 @@ def numbers_in(text: str) -> frozenset[float]:
     found: set[float] = set()
     for m in _DIGITS.finditer(text):
         try:
-            found.add(float(m.group().replace(",", "")))
+            n = float(m.group().replace(",", ""))
+            found.add(n)
+            found.add(abs(n))  # "-" may be a dash, not a sign
         except ValueError:
             continue
     for m in _CN_RUN.finditer(text):

@@ -67,7 +67,8 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
             else:
                 wanted = set(_part_keys(part, ex.template)) if mode == "llm" else _unsettled(ex, part)
                 known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items() if k not in wanted}
-                r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known)
+                r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known,
+                             ex.part_cells.get(part, ()))
         except LLMUnavailable as err:
             _down[id(client)] = str(err)
             _give_up(ex, mode, str(err))

@@ -165,7 +165,8 @@ def part_task(part: int, template: TemplateName) -> PartTask:
                         "Part 2 (主动公开): small tables; each row label is followed by its cells.")
     if part == 3:
         specs = part3_specs(template)
-        labels = tuple(r.label for r in rows_for(template))
+        # long labels cost output tokens on a slow model; these still match the anchors
+        labels = tuple(r.label.split("、行政机关")[0] for r in rows_for(template))
         return PartTask(3, specs, labels, ", ".join(COLUMN_LABELS[c] for c in COLUMNS),
                         "Part 3 (收到和处理政府信息公开申请): 7 columns per row.")
     specs = tuple(
@@ -246,8 +247,22 @@ def rule_problems(values: dict[str, Any], known: dict[str, Any], template: Templ
     return problems
 
 
+def _label_offsets(task: PartTask, cells: Sequence[Any]) -> dict[int, int]:
+    """Where each row's label is printed, so an LLM value can point at its own row."""
+    out: dict[int, int] = {}
+    for cell in cells:
+        if cell.kind != "label":
+            continue
+        c = compact(cell.text)
+        for i, spec in enumerate(task.specs):
+            if i not in out and (spec.matches(c) or spec.matches_exact(c)):
+                out[i] = cell.end
+                break
+    return out
+
+
 def ask_part(client: LLMClient, doc: Document, seg: Segment, part: int, template: TemplateName,
-             wanted_keys: set[str], known: dict[str, Any]) -> LLMResult:
+             wanted_keys: set[str], known: dict[str, Any], cells: Sequence[Any] = ()) -> LLMResult:
     """Ask for the rows of one part that hold any of ``wanted_keys``; check, ground, place."""
     task = part_task(part, template)
     wanted = [i for i, s in enumerate(task.specs) if any(k in wanted_keys for k in s.keys)]
@@ -279,6 +294,10 @@ def ask_part(client: LLMClient, doc: Document, seg: Segment, part: int, template
     values, _ = answer_values(answer, task, wanted)
     printed = numbers_in(text)
     base = doc.line_starts[seg.start_line]
+    seg_end = doc.line_starts[seg.end_line] if seg.end_line < len(doc.line_starts) else len(doc.text)
+    seg_text = doc.text[base:seg_end]
+    row_of = {k: i for i, s in enumerate(task.specs) for k in s.keys}
+    label_at = _label_offsets(task, cells)
     for key, v in values.items():
         if v is None:
             res.values[key] = Value(None, method="llm", notes=["LLM read the cell as blank"])
@@ -288,8 +307,8 @@ def ask_part(client: LLMClient, doc: Document, seg: Segment, part: int, template
                                               message=f"LLM said {v!r}, not printed in part {part}; rejected",
                                               candidates=[v]))
             continue
-        seg_text = doc.text[base: doc.line_starts[seg.end_line] if seg.end_line < len(doc.line_starts) else len(doc.text)]
-        span = _locate(seg_text, v)
+        after = label_at.get(row_of[key], base) - base
+        span = _locate(seg_text, v, max(after, 0)) or _locate(seg_text, v)
         a, b = span if span else (0, 0)
         res.values[key] = Value(v, base + a, base + b, doc.line_of(base + a), method="llm", text=seg_text[a:b] or None)
     return res

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Union
 
 from ..document import Document
-from ..errors import InputError, UnsupportedFormatError
+from ..errors import GkllmError, InputError, UnsupportedFormatError
 from ..normalize import normalize
 from .sniff import sniff
 from .text import decode
@@ -26,7 +26,7 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Document:
             raw, encoding = decode(data)
         else:
             raw, encoding, warnings = _read_rich(fmt, data, name)
-    except InputError as err:
+    except GkllmError as err:
         err.source = err.source or name
         raise
     text = normalize(raw)
@@ -56,12 +56,13 @@ def read_text(text: str, name: str = "<text>") -> Document:
 
 def _read_rich(fmt: str, data: bytes, name: str) -> tuple[str, str | None, list[str]]:
     """Formats with structure; each reader module is imported only when needed."""
-    if fmt in ("zip", "rtf"):
-        raise UnsupportedFormatError(f"{fmt} files are not supported", source=name)
+    if fmt == "zip":
+        raise UnsupportedFormatError("a zip archive that is not a Word document; unpack it first", source=name)
     try:
         import importlib
 
-        module = importlib.import_module(f".{'doc' if fmt == 'ole' else fmt}", __name__)
+        # RTF goes through the same LibreOffice conversion as DOC
+        module = importlib.import_module(f".{'doc' if fmt == 'rtf' else fmt}", __name__)
     except ModuleNotFoundError:
         raise UnsupportedFormatError(f"{fmt} files are not supported yet", source=name) from None
     return module.read(data, name)

@@ -1,0 +1,375 @@
+"""PDF with a text layer, through pdfplumber (pdfminer.six underneath).
+
+Per page, in reading order (top to bottom):
+
+- ruled tables found by pdfplumber become one line per row, cells separated
+  by tabs; a merged cell is reported once, at its top-left position (the
+  positions it covers are empty cells). A table that continues on the next
+  page simply continues as more rows: header rows the next page repeats are
+  dropped, and a row that the page break cut in two (label text on both
+  pages, numbers on one) is joined back into one row;
+- the remaining characters are grouped into lines by their vertical overlap
+  and into words by the horizontal gaps between glyphs, measured in font
+  sizes: a tiny gap joins (digits of one number set with letter-spacing
+  merge into one number), a word gap is a space, a wide gap (a borderless
+  table's column) is a tab;
+- fake-bold text (every glyph printed twice, slightly offset) is
+  de-duplicated first (``dedupe_chars``); rotated glyphs (diagonal
+  watermarks) are dropped;
+- page numbers such as "— 4 —", "- 4 -", "第4页" are dropped;
+- a page whose text is turned (90/180/270 degrees) is read in the text's own
+  frame, as lines (no table detection), with a warning.
+
+A PDF without a text layer (a scan) raises ``InputError``: OCR is needed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_DASHES = "\\-—–－~～_·"
+_PAGE_NO_DASHED = re.compile(rf"^[{_DASHES}]+\s*\d{{1,4}}\s*[{_DASHES}]+$|^第\s*\d{{1,4}}\s*页(?:\s*[,，/]?\s*共\s*\d{{1,4}}\s*页)?$|^\d{{1,4}}\s*/\s*\d{{1,4}}$")
+_PAGE_NO_BARE = re.compile(rf"^[{_DASHES}]*\s*\d{{1,4}}\s*[{_DASHES}]*$")
+_CID = re.compile(r"^\(cid:\d+\)$")
+
+# gaps, in font sizes
+_JOIN_DIGITS = 0.5  # digits closer than this belong to one number
+_JOIN_CJK = 0.9  # CJK glyphs closer than this are one run (justified text stretches)
+_JOIN_LATIN = 0.2
+_COLUMN = 1.6  # wider than this: a column gap (a tab)
+_MAX_CELL_TEXT = 400  # characters; a "cell" holding more is a frame around prose
+
+
+def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    import pdfplumber
+
+    warnings: list[str] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001 - pdfminer raises many kinds
+        raise _open_error(err) from None
+    with pdf:
+        try:
+            pages = list(pdf.pages)
+        except Exception as err:  # noqa: BLE001
+            raise _open_error(err) from None
+        if not pages:
+            raise InputError("PDF has no pages (corrupt or truncated file)")
+        n_chars = n_cid = 0
+        empty_pages: list[int] = []
+        image_pages = 0
+        stitch = _Stitcher()
+        for number, page in enumerate(pages, 1):
+            try:
+                blocks, chars, cids, images = _read_page(page, warnings)
+            except InputError:
+                raise
+            except Exception as err:  # noqa: BLE001
+                raise InputError(f"PDF page {number} cannot be read ({_one_line(err)})") from None
+            n_chars += chars
+            n_cid += cids
+            image_pages += bool(images)
+            if not chars:
+                empty_pages.append(number)
+            stitch.page(blocks)
+        out = stitch.lines()
+        if stitch.merged_rows:
+            warnings.append(f"{stitch.merged_rows} table row(s) split by a page break were joined")
+    if n_chars == 0:
+        if image_pages:
+            raise InputError("PDF has no text layer (scanned image); OCR is needed")
+        raise InputError("PDF has no text layer (no text and no images; text drawn as outlines?); OCR is needed")
+    if n_cid > 0.3 * n_chars:
+        raise InputError("PDF text layer cannot be decoded (fonts without a Unicode map); OCR is needed")
+    if empty_pages:
+        warnings.append(f"PDF pages without a text layer (scanned?), not read: {_ranges(empty_pages)}")
+    if n_cid:
+        warnings.append(f"{n_cid} PDF glyphs without a Unicode mapping were dropped")
+    return "\n".join(out) + "\n", None, warnings
+
+
+def _open_error(err: Exception) -> InputError:
+    # pdfplumber wraps pdfminer's errors: PdfminerException(PDFPasswordIncorrect())
+    while type(err).__name__ == "PdfminerException" and err.args and isinstance(err.args[0], Exception):
+        err = err.args[0]
+    kind = type(err).__name__
+    if kind in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in str(err).lower() or "encrypt" in kind.lower():
+        return InputError("PDF is encrypted (password-protected); decrypt it first (e.g. qpdf --decrypt)")
+    return InputError(f"PDF is corrupt or unreadable ({kind}: {_one_line(err)})")
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())[:160] or type(err).__name__
+
+
+def _ranges(nums: list[int]) -> str:
+    out, start, prev = [], nums[0], nums[0]
+    for n in nums[1:] + [None]:  # type: ignore[list-item]
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(out)
+
+
+# --- one page -------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    top: float
+    text: str | None = None  # a text line
+    rows: list[list[str]] | None = None  # a table: rows of cell texts
+    x: tuple[float, ...] = ()  # a table's column edges
+
+
+def _read_page(page, notes: list[str]) -> tuple[list[_Block], int, int, bool]:
+    """(blocks in reading order, characters read, unmapped glyphs, has images)."""
+    page = page.dedupe_chars(tolerance=1)
+    every = [c for c in page.chars if c["text"] and not c["text"].isspace()]
+    chars = [c for c in page.chars if _reads_ltr(c) and c["text"]]
+    cids = sum(1 for c in chars if _CID.match(c["text"]))
+    chars = [c for c in chars if not _CID.match(c["text"])]
+    has_images = bool(page.images)
+    if every and len(chars) < 0.5 * len(every):
+        # the page shows its text turned by 90/180 degrees: read it in its own frame, as lines only
+        chars = _turn_upright(every, float(page.width), float(page.height))
+        notes.append(f"PDF page {page.page_number}: text is turned; read without table detection")
+        lines = [_Block(top, text=text) for top, _, text in _lines(chars) if text.strip()]
+        return lines, len(chars), cids, has_images
+    if not chars:
+        return [], 0, cids, has_images
+    blocks: list[_Block] = []
+    tables = page.find_tables() if page.rects or page.lines or page.curves else []
+    boxes = []
+    for t in tables:
+        rows = []
+        for row in t.rows:
+            cells = ["" if bbox is None else _cell_text([c for c in chars if _inside(c, bbox)]) for bbox in row.cells]
+            if any(cells):
+                rows.append(cells)
+        n_cells = sum(1 for r in t.rows for b in r.cells if b)
+        if n_cells < 2 or any(len(c) > _MAX_CELL_TEXT for r in rows for c in r):
+            continue  # a frame around the page or around prose, not a data table: read its text as lines
+        boxes.append(t.bbox)
+        if rows:
+            edges = tuple(sorted({round(b[0]) for r in t.rows for b in r.cells if b} | {round(t.bbox[2])}))
+            blocks.append(_Block(t.bbox[1], rows=rows, x=edges))
+    free = [c for c in chars if not any(_inside(c, b) for b in boxes)]
+    height = float(page.height)
+    for top, bottom, text in _lines(free):
+        stripped = text.strip()
+        if not stripped:
+            continue
+        if _PAGE_NO_DASHED.match(stripped):
+            continue
+        in_margin = bottom > height * 0.90 or top < height * 0.07
+        if in_margin and _PAGE_NO_BARE.match(stripped):
+            continue
+        blocks.append(_Block(top, text=text))
+    blocks.sort(key=lambda b: b.top)
+    return blocks, len(chars), cids, has_images
+
+
+# --- tables across pages ---------------------------------------------------------------
+
+_ROW_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第[一二三四五六七八九十百\d]+[条项章节部])"
+)
+# Part-2 row labels that carry no ordinal; a fragment starting with one is a new row.
+_PLAIN_LABELS = ("规章", "行政规范性文件", "规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费", "信息内容",
+                 "其他对外管理服务事项", "政府集中采购")
+_NUM = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$")
+
+
+class _Stitcher:
+    """Joins a table that continues on the next page.
+
+    Rows simply continue; header rows that the next page repeats are dropped,
+    and a row that a page break cut in two (its label on both pages, its
+    numbers on one of them) becomes one row again.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.origin: _Block | None = None  # first fragment of the table being continued
+        self.merged_rows = 0
+
+    def page(self, blocks: list[_Block]) -> None:
+        prev = self.blocks[-1] if self.blocks else None
+        if blocks and prev is not None and prev.rows and blocks[0].rows and _same_columns(prev, blocks[0]):
+            first = blocks[0]
+            origin = self.origin or prev
+            k = 0
+            while k < min(len(first.rows) - 1, len(origin.rows), 6) and first.rows[k] == origin.rows[k]:
+                k += 1
+            rows = first.rows[k:]
+            if rows and _continues(prev.rows[-1], rows[0]):
+                prev.rows[-1] = [_join(a, b) for a, b in zip(prev.rows[-1], rows[0])]
+                rows = rows[1:]
+                self.merged_rows += 1
+            prev.rows.extend(rows)
+            self.origin = origin
+            blocks = blocks[1:]
+        elif blocks:
+            self.origin = None
+        if blocks and blocks[-1].rows is None:
+            self.origin = None
+        self.blocks.extend(blocks)
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for b in self.blocks:
+            if b.rows is not None:
+                out.extend("\t".join(r) for r in b.rows)
+            else:
+                out.append(b.text or "")
+        return out
+
+
+def _same_columns(a: _Block, b: _Block) -> bool:
+    if len(a.rows[0]) != len(b.rows[0]):  # type: ignore[index]
+        return False
+    if len(a.x) != len(b.x):
+        return True  # same cell count; edges differ when a page holds only some rows
+    return all(abs(x - y) <= 3 for x, y in zip(a.x, b.x))
+
+
+def _continues(a: list[str], b: list[str]) -> bool:
+    """Is row ``b`` (top of a page) the rest of row ``a`` (bottom of the previous page)?"""
+    if len(a) != len(b) or not any(b):
+        return False
+    a_nums = any(_NUM.match(x) for x in a)
+    b_nums = any(_NUM.match(y) for y in b)
+    if a_nums and b_nums:
+        return False
+    shared_label = False
+    for x, y in zip(a, b):
+        if not y:
+            continue
+        if _NUM.match(y):
+            if x:
+                return False
+            continue
+        if not x or _NUM.match(x):
+            return False  # label text where the other part had nothing, or a number
+        shared_label = True
+    if not shared_label:
+        return False
+    first = next(y for y in b if y and not _NUM.match(y))
+    return not (_ROW_START.match(first) or first.startswith(_PLAIN_LABELS))
+
+
+def _join(a: str, b: str) -> str:
+    if not a or not b:
+        return a or b
+    return a + b if (_CJK.match(a[-1]) or _CJK.match(b[0])) else f"{a} {b}"
+
+
+def _reads_ltr(c: dict) -> bool:
+    """Upright text, left to right (rotated watermarks and turned pages are not)."""
+    m = c.get("matrix")
+    if not m:
+        return bool(c.get("upright", True))
+    return m[0] > 0 and abs(m[1]) <= 0.1 * m[0]
+
+
+def _turn_upright(chars: list[dict], width: float, height: float) -> list[dict]:
+    """Glyph boxes of a page whose text runs down, up or upside down, in the text's own frame."""
+    votes: dict[tuple[int, int], int] = {}
+    for c in chars:
+        a, b = (round(v) for v in c["matrix"][:2])
+        votes[(a, b)] = votes.get((a, b), 0) + 1
+    a, b = max(votes, key=votes.get)
+    out = []
+    for c in chars:
+        d = dict(c)
+        if (a, b) == (0, -1):  # runs down the page; lines follow right to left
+            d.update(x0=c["top"], x1=c["bottom"], top=width - c["x1"], bottom=width - c["x0"])
+        elif (a, b) == (0, 1):  # runs up the page; lines follow left to right
+            d.update(x0=height - c["bottom"], x1=height - c["top"], top=c["x0"], bottom=c["x1"])
+        elif (a, b) == (-1, 0):  # upside down
+            d.update(x0=width - c["x1"], x1=width - c["x0"], top=height - c["bottom"], bottom=height - c["top"])
+        out.append(d)
+    return out
+
+
+def _inside(c: dict, bbox) -> bool:
+    x = (c["x0"] + c["x1"]) / 2
+    y = (c["top"] + c["bottom"]) / 2
+    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+
+
+def _lines(chars: list[dict]) -> list[tuple[float, float, str]]:
+    """Group glyphs into visual lines; each line's text with gap-aware spacing."""
+    groups: list[list[dict]] = []
+    bounds: list[list[float]] = []
+    for c in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
+        h = max(c["bottom"] - c["top"], 0.1)
+        mid = (c["top"] + c["bottom"]) / 2
+        if groups:
+            top, bottom = bounds[-1]
+            if top - 0.2 * h <= mid <= bottom + 0.2 * h and abs(mid - (top + bottom) / 2) < 0.6 * max(bottom - top, h):
+                groups[-1].append(c)
+                bounds[-1] = [min(top, c["top"]), max(bottom, c["bottom"])]
+                continue
+        groups.append([c])
+        bounds.append([c["top"], c["bottom"]])
+    return [(b[0], b[1], _join_line(g)) for g, b in zip(groups, bounds)]
+
+
+def _join_line(chars: list[dict]) -> str:
+    chars = sorted(chars, key=lambda c: c["x0"])
+    out: list[str] = []
+    prev = None
+    pending_space = False
+    for c in chars:
+        t = c["text"]
+        if t.isspace():
+            pending_space = True
+            continue
+        if prev is not None:
+            size = max(prev.get("size") or 0, c.get("size") or 0) or max(c["bottom"] - c["top"], 1.0)
+            gap = (c["x0"] - prev["x1"]) / size
+            a, b = prev["text"][-1], t[0]
+            if gap > _COLUMN:
+                sep = "\t"
+            elif _numish(a) and _numish(b) and (_DIGIT.match(a) or _DIGIT.match(b)):
+                sep = "" if gap < _JOIN_DIGITS else " "
+            elif _CJK.match(a) or _CJK.match(b):
+                sep = "" if gap < _JOIN_CJK else " "
+            else:
+                sep = " " if gap > _JOIN_LATIN or pending_space else ""
+            if sep:
+                out.append(sep)
+        out.append(t)
+        prev = c
+        pending_space = False
+    return "".join(out)
+
+
+def _numish(ch: str) -> bool:
+    return bool(_DIGIT.match(ch)) or ch in ".,"
+
+
+def _cell_text(chars: list[dict]) -> str:
+    """A table cell: its lines joined with nothing next to CJK text, else a space."""
+    if not chars:
+        return ""
+    text = ""
+    for _, _, line in _lines(chars):
+        line = " ".join(line.replace("\t", " ").split())
+        if not line:
+            continue
+        if text and not (_CJK.match(text[-1]) or _CJK.match(line[0])):
+            text += " "
+        text += line
+    return text

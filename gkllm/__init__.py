@@ -7,5 +7,6 @@ __version__ = "0.1.0"
 from .errors import GkllmError  # noqa: E402
 from .models import Report  # noqa: E402
 from .pipeline import extract  # noqa: E402
+from .api import aextract  # noqa: E402
 
-__all__ = ["extract", "Report", "GkllmError", "__version__"]
+__all__ = ["extract", "aextract", "Report", "GkllmError", "__version__"]

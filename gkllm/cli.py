@@ -41,15 +41,31 @@ def main() -> None:
 @click.option("--no-llm", is_flag=True, help="Same as --mode parser.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings on stderr.")
-def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, output: str | None, quiet: bool) -> None:
+@click.option("--given", "given_path", type=click.Path(dir_okay=False),
+              help="Another tool's partial result for FILE (a JSON object of flat keys): checked, kept, corrected, "
+                   "filled; the per-key verdicts are in the output's 'given'.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Batch: reports extracted concurrently (threads; helps LLM-bound runs).")
+@click.option("--no-progress", is_flag=True, help="Batch: no progress bar.")
+def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, output: str | None, quiet: bool,
+                given_path: str | None, jobs: int, no_progress: bool) -> None:
     """Extract FILES (text, HTML, DOCX, DOC/WPS, PDF; '-' for stdin).
 
     One file prints a JSON object; several print JSON Lines, one per file.
     A file that fails prints a one-line error on stderr; the rest still run,
     and the exit status is 1.
+
+    A folder makes a batch: every supported file under it (recursively) goes
+    to -o (JSON Lines, or CSV for a .csv name; stdout if none), one record per
+    distinct content with 'file', 'sha256' and 'status'. A re-run with the same
+    -o skips what is already there. Progress and a summary go to stderr.
     """
     if no_llm:
         mode = "parser"
+    given = _load_given(given_path, files) if given_path else None
+    if any(f != "-" and Path(f).is_dir() for f in files):
+        _batch(files, flat, mode, output, quiet, jobs, no_progress, given)
+        return
     single = len(files) == 1
     out: IO[str]
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
@@ -58,9 +74,9 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         for f in files:
             try:
                 if f == "-":
-                    report = extract(read_stdin(), mode=mode, name="<stdin>")  # type: ignore[arg-type]
+                    report = extract(read_stdin(), mode=mode, name="<stdin>", given=given)  # type: ignore[arg-type]
                 else:
-                    report = extract(Path(f), mode=mode)  # type: ignore[arg-type]
+                    report = extract(Path(f), mode=mode, given=given)  # type: ignore[arg-type]
             except Exception as err:  # one bad file never stops a batch
                 if os.environ.get("GKLLM_DEBUG"):
                     raise
@@ -77,6 +93,52 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         if output:
             out.close()
     if failed:
+        sys.exit(1)
+
+
+def _die(msg: str, code: int = 2) -> None:
+    click.echo(f"gkllm: error: {msg}", err=True)
+    sys.exit(code)
+
+
+def _load_given(path: str, files: tuple[str, ...]) -> Any:
+    if len(files) != 1 or (files[0] != "-" and Path(files[0]).is_dir()):
+        _die("--given goes with exactly one FILE")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _die(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError) as err:
+        _die(f"{path}: cannot read: {err}")
+    except ValueError as err:
+        _die(f"{path}: not JSON: {err}")
+    if not isinstance(data, dict):
+        _die(f"{path}: --given must be a JSON object of flat keys → numbers")
+    return data
+
+
+def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, quiet: bool, jobs: int,
+           no_progress: bool, given: Any) -> None:
+    from .batch import Sink, discover, run_batch
+
+    if "-" in files:
+        _die("'-' (stdin) cannot be mixed with a folder")
+    if given is not None:
+        _die("--given goes with exactly one FILE, not a folder")
+    paths = discover(files)
+    if not paths:
+        _die(f"{', '.join(files)}: no supported files (.txt .html .htm .docx .doc .wps .pdf)", 1)
+    sink = Sink(Path(output) if output else None, flat=flat)
+    try:
+        summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress,
+                            on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)))
+    except GkllmError as err:
+        _die(str(err), 1)
+    click.echo(f"gkllm: {summary.line(output)}", err=True)
+    if summary.interrupted:
+        click.echo("gkllm: re-run the same command to resume", err=True)
+        sys.exit(130)
+    if summary.errors:
         sys.exit(1)
 
 
@@ -97,6 +159,28 @@ def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
     from .evaluation.main import run_eval
 
     sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default=None,
+              help="Default mode of requests that name none (else GKLLM_SERVE_MODE or hybrid).")
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Request size limit in MB (else GKLLM_MAX_UPLOAD_MB or 20).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per request (else GKLLM_REQUEST_TIMEOUT or 300).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
+              help="Extractions at once; more get 503 + Retry-After (else GKLLM_CONCURRENCY or 4).")
+def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, timeout: float | None,
+              concurrency: int | None) -> None:
+    """HTTP service: POST /v1/extract, GET /healthz, docs at /docs. GKLLM_TOKEN turns on bearer auth."""
+    try:
+        from .service import serve
+    except ImportError as err:
+        _die(f"the service needs fastapi and uvicorn ({err}); pip install -e .", 1)
+    serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
+          max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
 
 
 def read_stdin() -> bytes:

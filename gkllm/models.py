@@ -174,6 +174,24 @@ class Diagnostic(BaseModel):
     candidates: list[Any] = Field(default_factory=list)
 
 
+GivenStatus = Literal["kept", "corrected", "filled", "rejected"]
+
+
+class GivenResult(BaseModel):
+    """What gkllm did with one key of a partial result another tool passed in (``given``).
+
+    kept: the given value is printed in the source and breaks no rule; corrected:
+    gkllm replaced it with what the source prints; filled: the key was not given
+    (or given as null) and gkllm read it; rejected: the given value was dropped
+    (not printed, or breaking a rule) and nothing could replace it (value null).
+    """
+
+    status: GivenStatus
+    given: Optional[Any] = None
+    value: Optional[Any] = None
+    reason: Optional[str] = None
+
+
 class Meta(BaseModel):
     agency: Optional[str] = None
     year: Optional[int] = None
@@ -199,6 +217,8 @@ class Report(BaseModel):
     rules: list[RuleResult] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    # per-key report on a partial result passed in with ``given``; None when none was
+    given: Optional[dict[str, GivenResult]] = None
 
     @property
     def template(self) -> TemplateName:
@@ -223,6 +243,8 @@ class Report(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         """The nested JSON form; keys the template does not have are left out."""
         data = self.model_dump(mode="json")
+        if data.get("given") is None:
+            data.pop("given", None)  # output unchanged for callers that pass no ``given``
         if self.template == "2019":
             data["requests"].pop("other_no_correction", None)
             data["requests"].pop("other_no_fee", None)

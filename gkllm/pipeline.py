@@ -136,23 +136,45 @@ def finish(ex: Extraction, mode: str, llm_stats: LlmStats | None = None) -> Repo
     )
 
 
-def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None, llm: Any = None) -> Report:
+def extract(source: Source, *, mode: Mode = "hybrid", name: str | None = None, llm: Any = None,
+            given: Any = None) -> Report:
     """Extract one report. ``source`` is a path, raw bytes, or the report's text.
 
     ``llm`` is an ``gkllm.llm.LLMClient``; by default one process-wide client
     configured from the environment (GKLLM_BASE_URL …, else the embedded model).
+    ``given`` is another tool's partial result (flat keys → numbers): see ``gkllm.given``.
     """
-    return extract_document(load(source, name), mode=mode, llm=llm)
+    return extract_document(load(source, name), mode=mode, llm=llm, given=given)
 
 
-def extract_document(doc: Document, *, mode: Mode = "hybrid", llm: Any = None) -> Report:
+def extract_document(doc: Document, *, mode: Mode = "hybrid", llm: Any = None, given: Any = None) -> Report:
     """Extract from an already loaded Document."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    if given is not None:
+        from .given import normalize_given
+
+        normalize_given(given)  # a malformed ``given`` fails before any work
     ex = parse(doc)
     stats = None
+    plan = None
+    if given is not None and mode != "llm":  # hybrid: the LLM re-reads only what given + parser leave open
+        from .given import merge_given
+
+        plan = merge_given(ex, given)
     if mode != "parser":
         from .llm.run import run_llm
 
         stats = run_llm(ex, mode, llm)
-    return finish(ex, mode, stats)
+    if given is not None and mode == "llm":  # llm: the LLM's reading is what given is checked against
+        from .given import merge_given
+
+        plan = merge_given(ex, given)
+    settled = None
+    if plan is not None:
+        from .given import settle
+
+        settled = settle(plan, ex)
+    report = finish(ex, mode, stats)
+    report.given = settled
+    return report

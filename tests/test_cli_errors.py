@@ -22,11 +22,14 @@ def bad_inputs(tmp_path):
     empty.write_bytes(b"")
     binary = tmp_path / "garbage.txt"
     binary.write_bytes(bytes(range(256)) * 40)
+    emptydir = tmp_path / "emptydir"
+    emptydir.mkdir(exist_ok=True)
     prose = tmp_path / "novel.txt"
     prose.write_text("从前有座山，山里有座庙。\n庙里有个老和尚在讲故事。\n" * 30, encoding="utf-8")
     return {
         "missing": (str(tmp_path / "nope.txt"), "no such file"),
-        "directory": (str(tmp_path), "is a directory"),
+        # a folder is a batch run now; one with no report files in it is the error
+        "directory": (str(emptydir), "no supported files"),
         "empty": (str(empty), "empty"),
         "binary": (str(binary), "not a text file"),
         "not_a_report": (str(prose), "not a 政府信息公开工作年度报告"),

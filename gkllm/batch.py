@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -251,7 +252,15 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
     def work(key: str, path: Path) -> Report:
         if key in unreadable:
             raise unreadable[key]
-        return extract(path.read_bytes(), mode=mode, name=str(path), llm=llm)  # type: ignore[arg-type]
+        return extract(path.read_bytes(), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
+
+    client = llm
+    if client is None and mode != "parser" and todo:
+        from .llm import default_client, describe_backend
+
+        if describe_backend()[0]:
+            client = default_client()
+    usage0 = dataclasses.replace(client.usage) if client is not None else None
 
     bar = _progress(progress)
     sink.open()
@@ -283,6 +292,9 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
             bar.stop()
         sink.close()
         summary.seconds = time.perf_counter() - t0
+        if client is not None and usage0 is not None:  # the client's counters: exact under concurrency
+            summary.llm_calls = client.usage.calls - usage0.calls
+            summary.llm_cache_hits = client.usage.cache_hits - usage0.cache_hits
     return summary
 
 
@@ -298,9 +310,6 @@ def _record(fut: Future[Report], key: str, paths: list[Path], sink: Sink, summar
         rec["_report"] = report
         summary.ok += 1
         summary.rules_pass += not report.failed_rules()
-        if report.meta.llm:
-            summary.llm_calls += report.meta.llm.calls
-            summary.llm_cache_hits += report.meta.llm.cache_hits
     else:
         if os.environ.get("GKLLM_DEBUG") and not isinstance(err, GkllmError):
             raise err

@@ -23,5 +23,6 @@ def root() -> Path:
 def pytest_configure(config):
     # Tests that do not ask for the real model must never start it: hybrid runs
     # in them see "no LLM" unless a test points GKLLM_BASE_URL at a fake server.
-    if "llm" not in (config.getoption("-m") or ""):
+    marker = config.getoption("-m") or ""
+    if "llm" not in marker or "not llm" in marker:
         os.environ.setdefault("GKLLM_LLM", "off")

@@ -8,11 +8,12 @@ with the failing rule named, at most ``max_reasks`` times under a token budget.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import instructor
 import openai
@@ -83,6 +84,11 @@ class Usage:
     reasks: int = 0
     log: list[CallRecord] = field(default_factory=list)
 
+    def add(self, other: "Usage") -> None:
+        for f in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "seconds", "transport_retries", "reasks"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+        self.log.extend(other.log)
+
     def to_stats(self, model: str | None) -> LlmStats:
         return LlmStats(model=model, calls=self.calls, cache_hits=self.cache_hits, prompt_tokens=self.prompt_tokens,
                         completion_tokens=self.completion_tokens, seconds=round(self.seconds, 3))
@@ -107,6 +113,8 @@ class LLMClient:
         self.config = config or LLMConfig.from_env()
         self.usage = Usage()
         self._lock = threading.Lock()
+        self._local = threading.local()  # per-thread trackers: per-report figures under concurrency
+        self.down: str | None = None  # set when the endpoint proved unreachable
         self._client: Any = None
         self._server: Any = None
         self._model: str | None = self.config.model
@@ -165,6 +173,26 @@ class LLMClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- accounting -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def track(self) -> Iterator[Usage]:
+        """Usage of the calls this thread makes inside the block (for one report's meta.llm)."""
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        mine = Usage()
+        stack.append(mine)
+        try:
+            yield mine
+        finally:
+            stack.pop()
+
+    def _record(self, delta: Usage) -> None:
+        with self._lock:
+            self.usage.add(delta)
+        for tracker in getattr(self._local, "stack", ()):
+            tracker.add(delta)
+
     # -- calls --------------------------------------------------------------------
     def ask(self, prompt: Prompt, variables: dict[str, str], response_model: type[T], *,
             check: Callable[[Any], list[str]] | None = None, key_extra: dict[str, Any] | None = None) -> T:
@@ -182,9 +210,7 @@ class LLMClient:
         if self._cache is not None:
             hit = self._cache.get(key)
             if hit is not None:
-                with self._lock:
-                    self.usage.cache_hits += 1
-                    self.usage.log.append(CallRecord(prompt.id, True, 0, 0, 0, 0.0))
+                self._record(Usage(cache_hits=1, log=[CallRecord(prompt.id, True, 0, 0, 0, 0.0)]))
                 return response_model.model_validate(hit["answer"])
         answer = self._call(prompt.id, messages, response_model, check)
         if self._cache is not None:
@@ -214,9 +240,11 @@ class LLMClient:
             attempts += 1
             asked += 1
 
+        retries = 0
+
         def on_retry(state: RetryCallState) -> None:
-            with self._lock:
-                self.usage.transport_retries += 1
+            nonlocal retries
+            retries += 1
             log.warning("LLM transport error (%s); retry %d", state.outcome.exception() if state.outcome else "?",
                         state.attempt_number)
 
@@ -264,10 +292,6 @@ class LLMClient:
             raise LLMRejected(f"LLM {error}: {errors[-1][:300] if errors else err}", errors) from None
         finally:
             dt = time.perf_counter() - t0
-            with self._lock:
-                self.usage.calls += attempts
-                self.usage.reasks += max(asked - 1, 0)
-                self.usage.prompt_tokens += ptok
-                self.usage.completion_tokens += ctok
-                self.usage.seconds += dt
-                self.usage.log.append(CallRecord(prompt_id, False, attempts, ptok, ctok, dt, error))
+            self._record(Usage(calls=attempts, reasks=max(asked - 1, 0), prompt_tokens=ptok, completion_tokens=ctok,
+                               seconds=dt, transport_retries=retries,
+                               log=[CallRecord(prompt_id, False, attempts, ptok, ctok, dt, error)]))

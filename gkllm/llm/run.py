@@ -10,7 +10,6 @@ what stayed unresolved; nothing extracted is lost.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ..models import Diagnostic, LlmStats
@@ -20,8 +19,6 @@ from ..template import NARRATIVE_KEYS, part2_keys, part3_keys, part4_keys
 from ..values import Value
 from . import LLMClient, LLMRejected, LLMUnavailable, default_client, describe_backend
 from .tasks import LLMResult, ask_narrative, ask_part
-
-_down: dict[int, str] = {}  # id(client) → why it is unusable, so a batch does not retry a dead endpoint per file
 
 
 def _part_keys(part: int, template: str) -> list[str]:
@@ -49,10 +46,16 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
             _give_up(ex, mode, why)
             return None
         client = default_client()
-    if id(client) in _down:
-        _give_up(ex, mode, _down[id(client)])
+    if client.down:
+        # a batch does not retry a dead endpoint for every file
+        _give_up(ex, mode, client.down)
         return LlmStats(model=client.model_name)
-    before = dataclasses.replace(client.usage)
+    with client.track() as usage:
+        _ask_all(ex, mode, client)
+    return usage.to_stats(client.model_name)
+
+
+def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
     jobs: list[tuple[str, Any]] = []
     if mode == "llm":
         jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments]
@@ -60,6 +63,7 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
         jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and _unsettled(ex, p)]
     jobs.insert(0, ("narrative", None))
     got = LLMResult()
+    unavailable = False
     for name, part in jobs:
         try:
             if part is None:
@@ -70,8 +74,9 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
                 r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known,
                              ex.part_cells.get(part, ()))
         except LLMUnavailable as err:
-            _down[id(client)] = str(err)
+            client.down = str(err)
             _give_up(ex, mode, str(err))
+            unavailable = True
             break
         except LLMRejected as err:
             ex.warnings.append(f"LLM answer for {name} rejected: {err}")
@@ -83,15 +88,10 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
     for d in got.diagnostics:
         if d.kind == "ungrounded":
             ex.warnings.append(d.message)
-    if mode == "llm":
-        ex.values = {k: v for k, v in got.values.items()}
+    if mode == "llm" and not unavailable:
+        ex.values = dict(got.values)
     else:
         ex.values = reconcile(ex.values, got.values, ex.template, ex.diagnostics)
-    u = client.usage
-    return LlmStats(model=client.model_name, calls=u.calls - before.calls, cache_hits=u.cache_hits - before.cache_hits,
-                    prompt_tokens=u.prompt_tokens - before.prompt_tokens,
-                    completion_tokens=u.completion_tokens - before.completion_tokens,
-                    seconds=round(u.seconds - before.seconds, 3))
 
 
 def _give_up(ex: Any, mode: str, why: str) -> None:

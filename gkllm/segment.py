@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .document import Document
-from .template import PART_HEADINGS, TABLE_ANCHORS, compact
+from .template import PART_HEADINGS, TABLE_ANCHORS, compact, fold
+
+_HEADINGS = {p: tuple(fold(h) for h in hs) for p, hs in PART_HEADINGS.items()}
+_ANCHORS = {p: tuple(fold(a) for a in anchors) for p, anchors in TABLE_ANCHORS.items()}
 
 _MAX_CELL = 40  # compact characters; longer cells are prose that merely mentions a phrase
 
@@ -34,13 +37,13 @@ def _is_heading(cells: tuple[str, ...], part: int) -> bool:
     for c in cells:
         if part == 4 and ("复议" not in c or "诉讼" not in c):
             continue
-        if any(p in c for p in PART_HEADINGS[part]):
+        if any(p in c for p in _HEADINGS[part]):
             return True
     return False
 
 
 def _has_anchor(cells: tuple[str, ...], part: int) -> bool:
-    return any(a in c for c in cells for a in TABLE_ANCHORS[part])
+    return any(a in c for c in cells for a in _ANCHORS[part])
 
 
 def segment(doc: Document) -> dict[int, Segment]:

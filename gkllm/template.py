@@ -285,6 +285,56 @@ def part_of(key: str) -> str:
 
 # --- Label normalisation ---------------------------------------------------------
 
+# Label folding. Both sides of every label comparison go through ``fold``:
+# traditional characters become simplified (character by character, from
+# zhconv's maintained table) and glyphs that OCR confuses collapse onto one
+# representative, so an anchor also matches a label read as "予以公幵".
+# Folding both the template's anchors and the printed labels keeps distinct
+# anchors distinct (对外管理 and 对处管理 would both fold, but only one exists).
+OCR_CONFUSIONS: dict[str, str] = {
+    "幵": "开",
+    "袐": "秘",
+    "宙": "审",
+    "夏": "复",
+    "埋": "理",
+    "甲": "申",
+    "洁": "结",
+    "外": "处",
+    "子": "予",
+}
+# Words that printed labels use for a template word; folded like the above.
+LABEL_SYNONYMS: dict[str, str] = {
+    "合计": "总计",
+}
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    try:
+        from zhconv import zhconv as _zh
+
+        _zh.loaddict()
+        for trad, simp in _zh.zhcdicts["zh2Hans"].items():
+            if len(trad) == 1 and len(simp) == 1 and trad != simp:
+                table[ord(trad)] = simp
+    except Exception:  # pragma: no cover - zhconv is a pinned dependency
+        pass
+    for wrong, right in OCR_CONFUSIONS.items():
+        table[ord(wrong)] = right
+    return table
+
+
+@lru_cache(maxsize=16384)
+def fold(text: str) -> str:
+    """Traditional → simplified, OCR confusions and label synonyms collapsed."""
+    t = text.translate(_fold_table())
+    for variant, canonical in LABEL_SYNONYMS.items():
+        if variant in t:
+            t = t.replace(variant, canonical)
+    return t
+
+
 _ORDINAL = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))"
 )
@@ -294,7 +344,7 @@ _SPACE = re.compile(r"\s+")
 @lru_cache(maxsize=8192)
 def compact(text: str) -> str:
     """Whitespace-free NFKC text with leading ordinals stripped (repeatedly)."""
-    t = _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    t = fold(_SPACE.sub("", unicodedata.normalize("NFKC", text)))
     t = t.strip("|#*")
     while True:
         m = _ORDINAL.match(t)

@@ -109,7 +109,14 @@ def cells(doc: Document, first_line: int, end_line: int) -> list[Cell]:
         line = doc.lines[idx]
         base = starts[idx]
         pos = 0
-        for piece in _SPLIT.split(line):
+        pieces = _SPLIT.split(line)
+        # a pipe that opens or closes a line delimits a cell; it does not start an empty one
+        if len(pieces) > 1 and line.endswith("|") and not pieces[-1].strip():
+            pieces.pop()
+        if len(pieces) > 1 and line[0] in "|\t" and not pieces[0]:
+            pieces.pop(0)
+            pos = 1
+        for piece in pieces:
             if not piece or piece.isspace():
                 out.append(Cell("empty", "", base + pos, base + pos, idx + 1))
             elif not _MD_RULE.match(piece.strip()):

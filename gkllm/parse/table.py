@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..template import compact
+from ..template import compact, fold
 from ..values import Value
 from .cells import Cell
 
@@ -26,6 +26,11 @@ class RowSpec:
     keys: tuple[str, ...]
     anchors: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # labels are compared folded (traditional, OCR misreads, 合计), so anchors are too
+        object.__setattr__(self, "anchors", tuple(fold(a) for a in self.anchors))
+        object.__setattr__(self, "exact", tuple(fold(a) for a in self.exact))
 
     def matches(self, text: str) -> bool:
         return any(a in text for a in self.anchors)
@@ -54,16 +59,22 @@ def _match(label: str, specs: Sequence[RowSpec], idx: int) -> int | None:
 
 def _take(cells: list[Cell], n: int) -> tuple[list[Cell | None], str | None]:
     """Choose n cells from what followed a label; None marks a printed blank."""
-    while cells and cells[0].kind == "empty":
-        cells = cells[1:]
-    while cells and cells[-1].kind == "empty":
-        cells = cells[:-1]
-    filled = [c for c in cells if c.is_value]
+    lo, hi = 0, len(cells)
+    while hi > lo and cells[hi - 1].kind == "empty":
+        hi -= 1
+    while lo < hi and cells[lo].kind == "empty":
+        lo += 1
+    filled = [c for c in cells[lo:hi] if c.is_value]
     if len(filled) == n:
         return list(filled), None
-    if len(filled) < n and len(cells) == n:
-        # interior empty cells are printed blanks, positions intact
-        return [c if c.is_value else None for c in cells], None
+    if len(filled) < n:
+        # empty cells are printed blanks when exactly n cells remain, positions intact;
+        # a blank may also be the first or last cell of the row
+        for a, b in ((lo, hi), (lo, lo + n), (hi - n, hi)):
+            window = cells[max(a, 0):b]
+            if len(window) == n and all(c.kind != "label" for c in window):
+                return [c if c.is_value else None for c in window], None
+        cells = cells[lo:hi]
     if len(filled) > n:
         return filled[:n], f"{len(filled)} value cells where {n} were expected; extra cells ignored"
     return [], f"{len(filled)} value cells where {n} were expected"

@@ -12,6 +12,7 @@ from ..template import (
     TEMPLATE_2019_MARKERS,
     TemplateName,
     compact,
+    fold,
     is_decimal_key,
     is_signed_key,
     part2_keys,
@@ -38,7 +39,7 @@ def part3_specs(template: TemplateName) -> tuple[RowSpec, ...]:
 
 def detect_template(part2_cells: list[Cell], part3_cells: list[Cell]) -> TemplateName:
     labels = [compact(c.text) for c in part2_cells if c.kind == "label"]
-    if any(m in lab for lab in labels for m in TEMPLATE_2019_MARKERS):
+    if any(fold(m) in lab for lab in labels for m in TEMPLATE_2019_MARKERS):
         return "2019"
     return "2021"
 
@@ -77,7 +78,7 @@ def read_part4(cells: list[Cell]) -> TableResult:
     return res
 
 
-_HEADER_WORDS = ("结果", "维持", "纠正", "其他", "尚未", "审结", "总计", "合计", "复议", "诉讼", "起诉")
+_HEADER_WORDS = tuple(fold(w) for w in ("结果", "维持", "纠正", "其他", "尚未", "审结", "总计", "复议", "诉讼", "起诉"))
 
 
 def _is_header(cell: Cell) -> bool:

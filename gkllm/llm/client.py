@@ -152,7 +152,8 @@ class LLMClient:
         name = self.config.local_model or local.DEFAULT_MODEL
         try:
             path = local.ensure_model(name)
-            self._server = local.LocalServer(path)
+            # room for one table part (~3k tokens) plus the answer
+            self._server = local.LocalServer(path, n_ctx=8192)
             self._server.__enter__()
         except local.LocalModelError as err:
             raise LLMUnavailable(str(err)) from None
@@ -282,6 +283,9 @@ class LLMClient:
             raise LLMUnavailable(f"LLM unreachable after {self.config.transport_retries + 1} tries: {error}") from None
         except openai.APIStatusError as err:
             error = f"HTTP {err.status_code}: {err.message}"
+            if err.status_code in (400, 413, 422):
+                # this request (too long, unsupported parameter), not the endpoint
+                raise LLMRejected(f"LLM endpoint refused this request: {error}", [error]) from None
             raise LLMUnavailable(f"LLM endpoint refused the request: {error}") from None
         except (InstructorRetryException, InstructorError) as err:
             total = getattr(err, "total_usage", None)

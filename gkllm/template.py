@@ -143,6 +143,14 @@ COLUMN_LABELS: dict[str, str] = {
 }
 APPLICANT_COLUMNS: tuple[str, ...] = COLUMNS[:-1]
 
+# The rest of part 3's column header (besides COLUMN_LABELS): a header that
+# a PDF repeats after a page break is made of these words.
+PART3_HEADER_LABELS: tuple[str, ...] = (
+    "申请人情况",
+    "法人或其他组织",
+    "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+)
+
 # Group headings that sit in label cells of part 3 but carry no values.
 PART3_GROUP_LABELS: tuple[str, ...] = (
     "本年度办理结果",

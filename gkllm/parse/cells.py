@@ -15,7 +15,9 @@ from typing import Iterator, Literal
 from ..document import Document
 from ..template import compact
 
-CellKind = Literal["number", "null", "empty", "label"]
+# "run": digits glued to a label with no separator ("…数量530010357"), stray
+# spaces allowed inside; its split into cell values is decided later, by the rules.
+CellKind = Literal["number", "null", "empty", "label", "run"]
 
 _NUMBER = re.compile(
     r"^(?P<num>[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)"
@@ -74,8 +76,80 @@ def _classify(text: str, start: int, line: int) -> Cell:
     return Cell("label", stripped, s, e, line)
 
 
+# A digit glued to a preceding label character ("数量5300…", "规章012"): the
+# printed row lost its cell separators.
+_GLUED = re.compile(r"(?<=[^\W\d_)\]”\"])(?=\d)|(?<=[)\]”\"])(?=\d)")
+# digits (with stray single spaces inside) and an optional decimal part
+_RUN = re.compile(r"\d+(?:\.\d+)?(?: {1,2}\d+)*")
+_ORDINAL_AFTER = re.compile(r"[.、](?!\d)")
+# Page furniture that PDF text puts in the middle of a table.
+PAGE_FOOTER = re.compile(
+    r"^\s*(?:[-—–─]+\s*\d{1,3}\s*[-—–─]+|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
+
+
+# Generic column headers that OCR and converters print ("数据1" … "数据6", "列3"):
+# labels, not a label glued to a number.
+GENERIC_HEADER = re.compile(r"^(?:数据|列|栏|字段|[Cc]olumn|[Cc]ol|[Ff]ield)\s*\d{1,2}$")
+
+
+def _glued_word(word: str) -> bool:
+    return parse_number(word) is None and _GLUED.search(word) is not None and not GENERIC_HEADER.match(word)
+
+
+def _split_glued(piece: str, start: int, line: int) -> Iterator[Cell]:
+    """"…数量24231918 19 11114二、上年结转…" → label, run, label, …
+
+    A digit run glued to a label is one "run" cell, stray spaces included; a
+    digit right before "." or "、" and a non-digit is the next row's ordinal
+    ("…11067.属于…": the run is "1106", "7." opens the next label).
+    """
+    pos = 0
+    label_from = 0
+    for m in _RUN.finditer(piece):
+        a, b = m.start(), m.end()
+        if a > 0 and not _GLUED.match(piece, a):
+            # digits after whitespace or punctuation: an ordinal or label text, unless glued
+            if not (piece[a - 1] == " " and label_from < a and piece[label_from:a].strip() == ""):
+                continue
+        if _ORDINAL_AFTER.match(piece, b):
+            if " " in piece[a:b] or "." in piece[a:b]:
+                b_run = b - 1
+                while b_run > a and piece[b_run - 1] == " ":
+                    b_run -= 1
+            else:
+                b_run = b - 1
+            if b_run <= a:
+                continue  # the whole match is an ordinal
+            b = b_run
+        if a > label_from and piece[label_from:a].strip():
+            yield from _label_cell(piece, label_from, a, start, line)
+        text = piece[a:b].rstrip()
+        if " " in text or not text.replace(".", "").isdigit() or len(text) > 1:
+            yield Cell("run", text, start + a, start + a + len(text), line)
+        else:
+            yield _classify(text, start + a, line)
+        label_from = b
+        pos = b
+    if label_from < len(piece) and piece[label_from:].strip():
+        yield from _label_cell(piece, label_from, len(piece), start, line)
+
+
+def _label_cell(piece: str, a: int, b: int, start: int, line: int) -> Iterator[Cell]:
+    text = piece[a:b]
+    stripped = text.strip()
+    lead = text.index(stripped[0])
+    if stripped in NULL_MARKERS:
+        yield Cell("null", stripped, start + a + lead, start + a + lead + len(stripped), line)
+        return
+    yield Cell("label", stripped, start + a + lead, start + a + lead + len(stripped), line)
+
+
 def _split_words(piece: str, start: int, line: int) -> Iterator[Cell]:
     """Split "label 3 0 0" into a label cell and number cells, keeping offsets."""
+    if any(_glued_word(w) for w in piece.split()):
+        yield from _split_glued(piece, start, line)
+        return
     if not _INNER_SPACE.search(piece.strip()):
         yield _classify(piece, start, line)
         return
@@ -107,6 +181,8 @@ def cells(doc: Document, first_line: int, end_line: int) -> list[Cell]:
     starts = doc.line_starts
     for idx in range(first_line, min(end_line, len(doc.lines))):
         line = doc.lines[idx]
+        if not line or PAGE_FOOTER.match(line):
+            continue  # blank lines and page footers are not cells
         base = starts[idx]
         pos = 0
         pieces = _SPLIT.split(line)

@@ -46,12 +46,41 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 
+# A line break inside a sentence (PDF/OCR wrapping, a page break in the middle
+# of a paragraph) is not an end of sentence: join across it when the line
+# before does not end a sentence and the next line does not open a heading.
+_BREAK = re.compile(r"(?<![。；;：:！？!?\n])\n(?:[ \t]*\n)*(?![ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]|\*\*[(（]))")
+
+
+def _joined(text: str) -> tuple[str, list[int]]:
+    """Text with in-sentence line breaks removed, and the offset map back."""
+    if "\n" not in text:
+        return text, []
+    pieces: list[str] = []
+    offsets: list[int] = []  # offsets[i] = original offset of joined char i
+    pos = 0
+    for m in _BREAK.finditer(text):
+        pieces.append(text[pos : m.start()])
+        offsets.extend(range(pos, m.start()))
+        pos = m.end()
+    if pos == 0:
+        return text, []
+    pieces.append(text[pos:])
+    offsets.extend(range(pos, len(text)))
+    offsets.append(len(text))
+    return "".join(pieces), offsets
+
+
 def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple[str, ...] | None = None) -> dict[str, Value]:
     """First hit per key within lines [first_line, end_line)."""
     starts = doc.line_starts
     lo = starts[first_line] if first_line < len(starts) else len(doc.text)
     hi = starts[end_line] if end_line < len(starts) else len(doc.text)
-    text = doc.text[lo:hi]
+    text, omap = _joined(doc.text[lo:hi])
+
+    def orig(i: int) -> int:
+        return omap[i] if omap else i
+
     found: dict[str, tuple[int, Value]] = {}
     for pat in PATTERNS:
         if keys is not None and pat.key not in keys:
@@ -68,7 +97,8 @@ def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple
                 approx = bool(m.groupdict().get("approx"))
             if pat.key in found and found[pat.key][0] <= m.start():
                 break
-            v = Value(value, lo + start, lo + end, doc.line_of(lo + start), text=m.group(), approx=approx)
+            a, b = orig(start), orig(end - 1) + 1
+            v = Value(value, lo + a, lo + b, doc.line_of(lo + a), text=doc.text[lo + orig(m.start()) : lo + orig(m.end() - 1) + 1], approx=approx)
             if approx:
                 v.notes.append("approximate: the report says more than this")
             found[pat.key] = (m.start(), v)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..template import (
+    COLUMN_LABELS,
     COLUMNS,
+    PART3_HEADER_LABELS,
     PART2,
     REVIEW_GROUPS,
     REVIEW_OUTCOMES,
@@ -20,7 +22,7 @@ from ..template import (
     rows_for,
 )
 from .cells import Cell
-from .table import RowSpec, TableResult, _take, _to_value, read_rows
+from .table import PendingRun, RowSpec, TableResult, _take, _to_value, read_rows
 
 
 @lru_cache(maxsize=None)
@@ -56,7 +58,13 @@ def read_part2(cells: list[Cell], template: TemplateName) -> TableResult:
 
 
 def read_part3(cells: list[Cell], template: TemplateName) -> TableResult:
-    return read_rows(cells, part3_specs(template))
+    return read_rows(cells, part3_specs(template), row_sum=True, header_words=_part3_header_words())
+
+
+@lru_cache(maxsize=None)
+def _part3_header_words() -> tuple[str, ...]:
+    words = [*COLUMN_LABELS.values(), *PART3_HEADER_LABELS]
+    return tuple(compact(w) for w in words)
 
 
 def read_part4(cells: list[Cell]) -> TableResult:
@@ -68,7 +76,16 @@ def read_part4(cells: list[Cell]) -> TableResult:
     res = TableResult()
     keys = part4_keys()
     last_label = max((i for i, c in enumerate(cells) if c.kind == "label" and _is_header(c)), default=-1)
-    chosen, problem = _take(list(cells[last_label + 1 :]), len(keys))
+    rest = list(cells[last_label + 1 :])
+    runs = [c for c in rest if c.kind == "run"]
+    if runs and not any(c.is_value for c in rest):
+        if len(runs) == 1:
+            res.runs.append(PendingRun("part 4", tuple(keys), runs[0]))
+            res.found_rows.extend(REVIEW_GROUPS)
+        else:
+            res.warnings.append(f"part 4: {len(runs)} digit runs where one was expected")
+        return res
+    chosen, problem = _take(rest, len(keys))
     if problem:
         res.warnings.append(f"part 4: {problem}")
     for key, cell in zip(keys, chosen):

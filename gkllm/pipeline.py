@@ -14,6 +14,8 @@ from .models import Diagnostic, LlmStats, Meta, Provenance, Report
 from .parse.cells import Cell, cells
 from .parse.meta import read_meta
 from .parse.narrative import read_narrative
+from .parse.runs import resolve_runs
+from .parse.blanks import blank_as_zero
 from .parse.tables import detect_template, read_part2, read_part3, read_part4
 from .rules import check_all
 from .segment import Segment, segment
@@ -70,6 +72,12 @@ def parse(doc: Document) -> Extraction:
     for res in results:
         ex.values.update(res.values)
         ex.warnings.extend(res.warnings)
+    pending = [run for res in results for run in res.runs]
+    if pending:
+        split, diags, warns = resolve_runs(pending, ex.values, ex.template)
+        ex.values.update(split)
+        ex.diagnostics.extend(diags)
+        ex.warnings.extend(warns)
     if not any(r.found_rows for r in results):
         raise NotAReportError(
             "not a 政府信息公开工作年度报告: none of the template's tables (parts 2-4) was found", source=doc.source
@@ -81,6 +89,7 @@ def parse(doc: Document) -> Extraction:
     missing = ex.missing()
     if missing:
         ex.warnings.append(f"{len(missing)} table values not found: {_summarize(missing)}")
+    ex.diagnostics.extend(blank_as_zero(ex.values, ex.template))
     ex.values.update(_narrative(doc, segs))
     return ex
 

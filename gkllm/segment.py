@@ -42,8 +42,17 @@ def _is_heading(cells: tuple[str, ...], part: int) -> bool:
     return False
 
 
-def _has_anchor(cells: tuple[str, ...], part: int) -> bool:
-    return any(a in c for c in cells for a in _ANCHORS[part])
+_GLUED_HEAD = 100  # a table printed as one long line: its first labels open it
+
+
+def _has_anchor(cells: tuple[str, ...], part: int, line: str = "") -> bool:
+    if any(a in c for c in cells for a in _ANCHORS[part]):
+        return True
+    if len(line) <= _MAX_CELL:
+        return False
+    head = compact(line[: _GLUED_HEAD * 2])[:_GLUED_HEAD]
+    head = head.split("。", 1)[0]  # prose mentioning a label is not a table
+    return any(a in head for a in _ANCHORS[part])
 
 
 def segment(doc: Document) -> dict[int, Segment]:
@@ -52,7 +61,7 @@ def segment(doc: Document) -> dict[int, Segment]:
     starts: dict[int, tuple[int, bool]] = {}
     cursor = 0
     for part in (2, 3, 4):
-        anchor = next((i for i in range(cursor, len(lines)) if _has_anchor(lines[i], part)), None)
+        anchor = next((i for i in range(cursor, len(lines)) if _has_anchor(lines[i], part, doc.lines[i])), None)
         stop = anchor if anchor is not None else len(lines)
         heads = [i for i in range(cursor, stop) if _is_heading(lines[i], part)]
         if anchor is not None:

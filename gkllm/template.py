@@ -314,6 +314,7 @@ OCR_CONFUSIONS: dict[str, str] = {
 LABEL_SYNONYMS: dict[str, str] = {
     "合计": "总计",
 }
+assert all(len(a) == len(b) for a, b in LABEL_SYNONYMS.items()), "folding keeps text length"
 
 
 @lru_cache(maxsize=1)
@@ -331,6 +332,15 @@ def _fold_table() -> dict[int, str]:
     for wrong, right in OCR_CONFUSIONS.items():
         table[ord(wrong)] = right
     return table
+
+
+def fold_text(text: str) -> str:
+    """``fold`` for long text (prose): same length, so offsets still hold."""
+    t = text.translate(_fold_table())
+    for variant, canonical in LABEL_SYNONYMS.items():
+        if variant in t:
+            t = t.replace(variant, canonical)
+    return t
 
 
 @lru_cache(maxsize=16384)

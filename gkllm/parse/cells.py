@@ -76,6 +76,8 @@ def _classify(text: str, start: int, line: int) -> Cell:
     return Cell("label", stripped, s, e, line)
 
 
+GLUED = "glued"  # Cell.note of a label whose digits follow it with no separator
+
 # A digit glued to a preceding label character ("数量5300…", "规章012"): the
 # printed row lost its cell separators.
 _GLUED = re.compile(r"(?<=[^\W\d_)\]”\"])(?=\d)|(?<=[)\]”\"])(?=\d)")
@@ -123,7 +125,7 @@ def _split_glued(piece: str, start: int, line: int) -> Iterator[Cell]:
                 continue  # the whole match is an ordinal
             b = b_run
         if a > label_from and piece[label_from:a].strip():
-            yield from _label_cell(piece, label_from, a, start, line)
+            yield from _label_cell(piece, label_from, a, start, line, glued=True)
         text = piece[a:b].rstrip()
         if " " in text or not text.replace(".", "").isdigit() or len(text) > 1:
             yield Cell("run", text, start + a, start + a + len(text), line)
@@ -135,14 +137,17 @@ def _split_glued(piece: str, start: int, line: int) -> Iterator[Cell]:
         yield from _label_cell(piece, label_from, len(piece), start, line)
 
 
-def _label_cell(piece: str, a: int, b: int, start: int, line: int) -> Iterator[Cell]:
+def _label_cell(piece: str, a: int, b: int, start: int, line: int, glued: bool = False) -> Iterator[Cell]:
+    """A label cell; ``glued``: its row's digits follow it directly, so the row's
+    own label is the end of the text (a header may be glued before it)."""
     text = piece[a:b]
     stripped = text.strip()
     lead = text.index(stripped[0])
     if stripped in NULL_MARKERS:
         yield Cell("null", stripped, start + a + lead, start + a + lead + len(stripped), line)
         return
-    yield Cell("label", stripped, start + a + lead, start + a + lead + len(stripped), line)
+    yield Cell("label", stripped, start + a + lead, start + a + lead + len(stripped), line,
+               note=GLUED if glued else None)
 
 
 def _split_words(piece: str, start: int, line: int) -> Iterator[Cell]:

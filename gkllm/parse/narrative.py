@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..document import Document
+from ..template import fold_text
 from ..values import Value
 
 _NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
@@ -76,7 +77,7 @@ def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple
     starts = doc.line_starts
     lo = starts[first_line] if first_line < len(starts) else len(doc.text)
     hi = starts[end_line] if end_line < len(starts) else len(doc.text)
-    text, omap = _joined(doc.text[lo:hi])
+    text, omap = _joined(fold_text(doc.text[lo:hi]))  # OCR misreads, traditional characters
 
     def orig(i: int) -> int:
         return omap[i] if omap else i

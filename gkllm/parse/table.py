@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..template import compact, fold
 from ..values import Value
-from .cells import Cell, parse_number
+from .cells import GLUED, Cell, parse_number
 
 # Generic labels ("其他", "总计") may only match a row this close to the one
 # expected next; otherwise the column header "其他" would be read as row 3.其他.
@@ -59,12 +59,17 @@ class TableResult:
     runs: list[PendingRun] = field(default_factory=list)
 
 
-def _match(label: str, specs: Sequence[RowSpec], idx: int) -> int | None:
+def _match(label: str, specs: Sequence[RowSpec], idx: int, glued: bool = False) -> int | None:
     for j in range(idx, len(specs)):
         if specs[j].matches(label):
             return j
         if j - idx < _EXACT_WINDOW and specs[j].matches_exact(label):
             return j
+    if glued:
+        # "…现行有效件数规章012": a header glued before the row's own label
+        for j in range(idx, min(idx + _EXACT_WINDOW, len(specs))):
+            if any(label.endswith(e) for e in specs[j].exact):
+                return j
     return None
 
 
@@ -165,7 +170,7 @@ def read_rows(cells: Sequence[Cell], specs: Sequence[RowSpec], *, decimal_keys: 
                     continue
             else:
                 header_run = False
-            j = _match(label, specs, idx)
+            j = _match(label, specs, idx, cell.note == GLUED)
             if j is None and prev_label is not None and prev_label.line == cell.line - 1:
                 j = _match(compact(prev_label.text + cell.text), specs, idx)
             if j is not None:
@@ -210,11 +215,29 @@ def read_rows(cells: Sequence[Cell], specs: Sequence[RowSpec], *, decimal_keys: 
             res.warnings.append(f"row {spec.name}: {len(runs)} digit runs where one was expected")
             continue
         chosen, problem = _take(blk, n, row_sum=row_sum and n > 2, label_line=lab.line)
+        run = as_run(blk, n) if problem else None
+        if run is not None:
+            res.runs.append(PendingRun(spec.name, spec.keys, run))
+            continue
         if problem:
             res.warnings.append(f"row {spec.name}: {problem}")
         for key, c in zip(spec.keys, chosen):
             res.values[key] = _to_value(key, c, res.warnings, key in decimal_keys, key in signed_keys)
     return res
+
+
+def as_run(block: Sequence[Cell], n: int) -> Cell | None:
+    """Fewer whole numbers than cells, all on one line: the digits of a row whose
+    separators were lost ("20000201403775801427", "2000 0 2014037"), to be split by the rules."""
+    vals = [c for c in block if c.kind != "empty"]
+    if not vals or len(vals) >= n or any(c.kind != "number" or not c.text.isdigit() for c in vals):
+        return None
+    if len({c.line for c in vals}) != 1 or any(c.kind == "empty" and vals[0].start < c.start < vals[-1].end for c in block):
+        return None
+    text = vals[0].text
+    for a, b in zip(vals, vals[1:]):
+        text += " " * (b.start - a.end) + b.text
+    return Cell("run", text, vals[0].start, vals[-1].end, vals[0].line)
 
 
 def _unstack(hits: list[tuple[int, Cell, list[Cell]]], specs: Sequence[RowSpec]) -> None:

@@ -22,7 +22,7 @@ from ..template import (
     rows_for,
 )
 from .cells import Cell
-from .table import PendingRun, RowSpec, TableResult, _take, _to_value, read_rows
+from .table import PendingRun, RowSpec, TableResult, _take, _to_value, as_run, read_rows
 
 
 @lru_cache(maxsize=None)
@@ -86,6 +86,11 @@ def read_part4(cells: list[Cell]) -> TableResult:
             res.warnings.append(f"part 4: {len(runs)} digit runs where one was expected")
         return res
     chosen, problem = _take(rest, len(keys))
+    run = as_run(rest, len(keys)) if problem else None
+    if run is not None:
+        res.runs.append(PendingRun("part 4", tuple(keys), run))
+        res.found_rows.extend(REVIEW_GROUPS)
+        return res
     if problem:
         res.warnings.append(f"part 4: {problem}")
     for key, cell in zip(keys, chosen):
@@ -96,11 +101,19 @@ def read_part4(cells: list[Cell]) -> TableResult:
 
 
 _HEADER_WORDS = tuple(fold(w) for w in ("结果", "维持", "纠正", "其他", "尚未", "审结", "总计", "复议", "诉讼", "起诉"))
+_HEADER_EXTRA = tuple(fold(w) for w in ("行政", "未经", "直接", "后"))
 
 
 def _is_header(cell: Cell) -> bool:
     c = compact(cell.text)
-    return len(c) <= 20 and any(w in c for w in _HEADER_WORDS)
+    if not any(w in c for w in _HEADER_WORDS):
+        return False
+    if len(c) <= 20:
+        return True
+    # several header cells run together ("结果维持结果纠正其他结果尚未审结总计…")
+    for w in sorted(_HEADER_WORDS + _HEADER_EXTRA, key=len, reverse=True):
+        c = c.replace(w, "")
+    return len(c) <= 4
 
 
 __all__ = ["read_part2", "read_part3", "read_part4", "detect_template", "REVIEW_OUTCOMES"]

@@ -334,9 +334,15 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _fold_re() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_fold_table())) + "]")
+
+
 def fold_text(text: str) -> str:
     """``fold`` for long text (prose): same length, so offsets still hold."""
-    t = text.translate(_fold_table())
+    table = _fold_table()
+    t = _fold_re().sub(lambda m: table[ord(m.group())], text)
     for variant, canonical in LABEL_SYNONYMS.items():
         if variant in t:
             t = t.replace(variant, canonical)
@@ -383,6 +389,11 @@ class Rule:
 
 
 def rules_for(template: TemplateName = "2021") -> list[Rule]:
+    return list(_rules_for(template))
+
+
+@lru_cache(maxsize=None)
+def _rules_for(template: TemplateName) -> tuple[Rule, ...]:
     rows = [r.key for r in rows_for(template)]
     results = [r for r in rows if r in RESULT_ROWS]
     out: list[Rule] = []
@@ -403,7 +414,7 @@ def rules_for(template: TemplateName = "2021") -> list[Rule]:
         out.append(
             Rule("R4", g, (f"review.{g}.total",), tuple(f"review.{g}.{o}" for o in REVIEW_OUTCOMES[:-1]))
         )
-    return out
+    return tuple(out)
 
 
 RULES_VERSION = "1"

@@ -152,7 +152,7 @@ def _label_cell(piece: str, a: int, b: int, start: int, line: int, glued: bool =
 
 def _split_words(piece: str, start: int, line: int) -> Iterator[Cell]:
     """Split "label 3 0 0" into a label cell and number cells, keeping offsets."""
-    if any(_glued_word(w) for w in piece.split()):
+    if _GLUED.search(piece) is not None and any(_glued_word(w) for w in piece.split()):
         yield from _split_glued(piece, start, line)
         return
     if not _INNER_SPACE.search(piece.strip()):

@@ -77,7 +77,18 @@ def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple
     starts = doc.line_starts
     lo = starts[first_line] if first_line < len(starts) else len(doc.text)
     hi = starts[end_line] if end_line < len(starts) else len(doc.text)
-    text, omap = _joined(fold_text(doc.text[lo:hi]))  # OCR misreads, traditional characters
+    raw = doc.text[lo:hi]
+    found = _scan(doc, lo, raw, keys)
+    missing = tuple(k for k in (keys if keys is not None else {p.key for p in PATTERNS}) if k not in found)
+    if missing:
+        folded = fold_text(raw)  # OCR misreads ("处埋费"), traditional characters
+        if folded != raw:
+            found.update(_scan(doc, lo, folded, missing))
+    return found
+
+
+def _scan(doc: Document, lo: int, raw: str, keys: tuple[str, ...] | set[str] | None) -> dict[str, Value]:
+    text, omap = _joined(raw)
 
     def orig(i: int) -> int:
         return omap[i] if omap else i

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+_INNER_SPACE = re.compile(r"(?<=\d)\s+(?=\d)")
 _DIGITS = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万亿]+")
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -81,7 +82,8 @@ def provenance_grounded(value: float | int | None, prov: object | None, doc_text
     start, end, text = getattr(prov, "start", None), getattr(prov, "end", None), getattr(prov, "text", None)
     if start is not None and end is not None:
         span = doc_text[start:end]
-        if grounded(value, span):
+        if grounded(value, span) or grounded(value, _INNER_SPACE.sub("", span)):
+            # "1 2" in a PDF row, "20 0" in a crawled run: the digits are printed, spaced
             return True
         if value == 0 and text and text in doc_text and zero_phrase(text):
             return True

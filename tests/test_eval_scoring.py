@@ -120,3 +120,39 @@ def test_eval_cli_exit_codes(tmp_path):
     assert "active.licensing" in proc.stderr
     proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now2"), "--min-accuracy", "0.999"], capture_output=True, text=True)
     assert proc.returncode == 1 and "below --min-accuracy" in proc.stderr
+
+
+def test_ambiguous_keys_score_only_when_null_and_flagged_with_the_gold():
+    from gkllm.evaluation.scoring import credit_ambiguous
+    from gkllm.models import Diagnostic
+
+    gold = dict(GOLD, **{"active.rules.issued": 20, "active.rules.repealed": 4, "active.rules.in_force": 1})
+    keys = ["active.rules.issued", "active.rules.repealed", "active.rules.in_force"]
+    pred = dict(gold, **{k: None for k in keys})
+    flagged = Diagnostic(kind="ambiguous", keys=keys, message="2 splits", candidates=[
+        {"active.rules.issued": 2, "active.rules.repealed": 0, "active.rules.in_force": 41},
+        {"active.rules.issued": 20, "active.rules.repealed": 4, "active.rules.in_force": 1}])
+    s = score_values(pred, gold)
+    credit_ambiguous(s, keys, [flagged])
+    assert s.exact and s.ambiguous_flagged == 3
+    s = score_values(pred, gold)  # null without the diagnostic: wrong
+    credit_ambiguous(s, keys, [])
+    assert s.correct == s.total - 3
+    wrong_candidates = Diagnostic(kind="ambiguous", keys=keys, message="", candidates=[flagged.candidates[0]])
+    s = score_values(pred, gold)  # the gold is not among the candidates: wrong
+    credit_ambiguous(s, keys, [wrong_candidates])
+    assert s.correct == s.total - 3
+    s = score_values(dict(gold, **{"active.rules.issued": 2}), gold)  # a guess: wrong
+    credit_ambiguous(s, keys, [flagged])
+    assert [w["key"] for w in s.wrong] == ["active.rules.issued"]
+
+
+def test_spaced_digits_in_a_span_are_grounded_but_other_numbers_are_not():
+    from gkllm.grounding import provenance_grounded
+    from gkllm.models import Provenance
+
+    text = "行政许可\t1 2\t其他\t20 0"
+    p = Provenance(method="parser", start=text.index("1 2"), end=text.index("1 2") + 3, text="1 2")
+    assert provenance_grounded(12, p, text)
+    assert not provenance_grounded(13, p, text)
+    assert not provenance_grounded(5, Provenance(method="llm"), text)  # no span, no text: ungrounded

@@ -22,6 +22,10 @@ class Case:
         return list(self.gold.get("_case", {}).get("inconsistent_rules", []))
 
     @property
+    def ambiguous_keys(self) -> list[str]:
+        return list(self.gold.get("_case", {}).get("ambiguous_keys", []))
+
+    @property
     def ambiguous(self) -> bool:
         return bool(self.gold.get("_case", {}).get("ambiguous", False))
 

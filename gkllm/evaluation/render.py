@@ -10,7 +10,7 @@ from rich.table import Table
 from .runner import PARTS
 
 _COLS = ("accuracy", "exact", "part 2", "part 3", "part 4", "narrative", "rules", "broken found",
-         "ungrounded", "errors", "LLM calls", "cache hits", "tokens in/out", "s/report")
+         "ungrounded", "ambiguous flagged", "errors", "LLM calls", "cache hits", "tokens in/out", "s/report")
 
 
 def _pct(x: float) -> str:
@@ -30,6 +30,7 @@ def _row(s: dict[str, Any]) -> list[str]:
         _pct(s["rule_agreement"]),
         f"{s['broken_rules_reported']}/{s['broken_rules_total']}",
         str(s["ungrounded"]),
+        str(s.get("ambiguous_flagged", 0)),
         str(s["errors"]),
         str(s["llm_calls"]),
         str(s["cache_hits"]),
@@ -57,7 +58,7 @@ def terminal(report: dict[str, Any], console: Console) -> None:
     for mode, data in modes.items():
         for tag, s in data["by_tag"].items():
             r = _row(s)
-            tags.add_row(tag, mode, _pct(s["accuracy"]), r[1], r[7], r[8], r[9], r[13])
+            tags.add_row(tag, mode, _pct(s["accuracy"]), r[1], r[7], r[8], r[10], r[14])
     console.print(tags)
 
 
@@ -81,7 +82,7 @@ def markdown(report: dict[str, Any], regressions: list[dict[str, Any]] | None = 
     for mode, data in report["modes"].items():
         for tag, s in data["by_tag"].items():
             r = _row(s)
-            lines.append(f"| {tag} | {mode} | {r[0]} | {r[1]} | {r[7]} | {r[8]} | {r[9]} | {r[13]} |")
+            lines.append(f"| {tag} | {mode} | {r[0]} | {r[1]} | {r[7]} | {r[8]} | {r[10]} | {r[14]} |")
     for mode, data in report["modes"].items():
         wrong = [(cid, w) for cid, rec in data["cases"].items() for w in rec["wrong"]]
         errors = [(cid, rec["error"]) for cid, rec in data["cases"].items() if rec["error"]]

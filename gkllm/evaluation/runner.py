@@ -12,7 +12,7 @@ from .. import __version__
 from ..grounding import provenance_grounded
 from ..pipeline import extract_document, load
 from .cases import Case
-from .scoring import CaseScore, score_rules, score_values
+from .scoring import CaseScore, credit_ambiguous, score_rules, score_values
 
 PARTS = ("2", "3", "4", "narrative")
 
@@ -29,6 +29,7 @@ class Agg:
     rules_total: int = 0
     broken_reported: int = 0
     broken_total: int = 0
+    ambiguous_flagged: int = 0
     llm_calls: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
@@ -47,6 +48,7 @@ class Agg:
         self.rules_total += rec["rules_total"]
         self.broken_reported += rec["broken_reported"]
         self.broken_total += rec["broken_total"]
+        self.ambiguous_flagged += rec.get("ambiguous_flagged", 0)
         for k in ("llm_calls", "cache_hits", "prompt_tokens", "completion_tokens"):
             setattr(self, k, getattr(self, k) + rec["llm"].get(k, 0))
         self.seconds += rec["seconds"]
@@ -68,6 +70,7 @@ class Agg:
             "rule_agreement": self.rules_agree / self.rules_total if self.rules_total else 0.0,
             "broken_rules_reported": self.broken_reported,
             "broken_rules_total": self.broken_total,
+            "ambiguous_flagged": self.ambiguous_flagged,
             "llm_calls": self.llm_calls,
             "cache_hits": self.cache_hits,
             "prompt_tokens": self.prompt_tokens,
@@ -88,6 +91,7 @@ def run_case(case: Case, mode: str, extractor: Callable[..., Any] | None = None)
         report = (extractor or extract_document)(doc, mode=mode)
         pred = report.to_flat()
         s = score_values(pred, case.gold)
+        credit_ambiguous(s, case.ambiguous_keys, report.diagnostics)
         score_rules(s, report.rules, case.gold)
         for key, value in pred.items():
             if key.startswith("meta.") or value is None:
@@ -117,6 +121,7 @@ def _record(case: Case, s: CaseScore, error: str | None, llm: dict[str, Any], un
         "rules_total": s.rules_total,
         "broken_reported": s.broken_rules_reported,
         "broken_total": s.broken_rules_total,
+        "ambiguous_flagged": s.ambiguous_flagged,
         "ungrounded": ungrounded,
         "llm": llm,
         "error": error,

@@ -45,6 +45,7 @@ class CaseScore:
     rules_total: int = 0
     broken_rules_reported: int = 0  # of the gold's failing rules, how many the prediction reports failed
     broken_rules_total: int = 0
+    ambiguous_flagged: int = 0  # keys the gold marks ambiguous, left null with the gold among the candidates
 
     @property
     def exact(self) -> bool:
@@ -87,3 +88,31 @@ def score_rules(s: CaseScore, predicted: list[Any], gold: Mapping[str, Any]) -> 
             s.broken_rules_total += 1
             if got.get(ident) == "failed":
                 s.broken_rules_reported += 1
+
+
+def credit_ambiguous(s: CaseScore, ambiguous_keys: list[str], diagnostics: list[Any]) -> None:
+    """A key the case marks ambiguous is right when it is null and flagged with the gold among the candidates.
+
+    Choosing one of several rule-consistent splits would be a guess; the
+    contract asks for null plus the candidates, so that is what scores.
+    """
+    if not ambiguous_keys:
+        return
+    flagged: dict[str, list[Any]] = {}
+    for d in diagnostics:
+        if getattr(d, "kind", None) != "ambiguous":
+            continue
+        for key in d.keys:
+            flagged.setdefault(key, []).extend(
+                c.get(key) if isinstance(c, dict) else c for c in d.candidates)
+    keep = []
+    for w in s.wrong:
+        key = w["key"]
+        if key in ambiguous_keys and w["got"] is None and not w.get("missing") and any(
+                same(c, w["gold"]) for c in flagged.get(key, [])):
+            s.correct += 1
+            s.ambiguous_flagged += 1
+            s.by_part[part_of(key)][0] += 1
+        else:
+            keep.append(w)
+    s.wrong = keep

@@ -203,9 +203,8 @@ def answer_values(answer: TableAnswer, task: PartTask, wanted: Sequence[int]) ->
     seen: set[int] = set()
     for row in answer.rows:
         i = _match_row(row.label, task, wanted)
-        if i is None:
-            problems.append(f"row label {row.label!r} is not one of the rows asked for")
-            continue
+        if i is None or i in seen:
+            continue  # group headings ("（六）其他处理") and repeats carry no values we asked for
         spec = task.specs[i]
         if len(row.values) != len(spec.keys):
             problems.append(f"row {task.labels[i]!r} has {len(row.values)} values; it must have exactly {len(spec.keys)}")

@@ -131,7 +131,7 @@ def finish(ex: Extraction, mode: str, llm_stats: LlmStats | None = None) -> Repo
         llm=llm_stats,
     )
     provenance = {
-        k: Provenance.model_construct(method=v.method, line=v.line, start=v.start, end=v.end, text=v.text, approx=v.approx, notes=v.notes)
+        k: Provenance.trusted(v.method, v.line, v.start, v.end, v.text, v.approx, v.notes)
         for k, v in ex.values.items()
     }
     rules = check_all(flat, ex.template)

@@ -29,6 +29,12 @@ class Segment:
 
 
 def _short_cells(line: str) -> tuple[str, ...]:
+    if "\t" not in line and "|" not in line:
+        # one cell: a prose paragraph is far longer than any heading, skip compacting it
+        if len(line) - line.count(" ") > 3 * _MAX_CELL:
+            return ()
+        c = compact(line) if line.strip() else ""
+        return (c,) if c and len(c) <= _MAX_CELL else ()
     cells = (compact(c) for c in line.replace("|", "\t").split("\t") if c.strip())
     return tuple(c for c in cells if c and len(c) <= _MAX_CELL)
 

@@ -200,7 +200,14 @@ def cells(doc: Document, first_line: int, end_line: int) -> list[Cell]:
         for piece in pieces:
             if not piece or piece.isspace():
                 out.append(Cell("empty", "", base + pos, base + pos, idx + 1))
-            elif not _MD_RULE.match(piece.strip()):
+                pos += len(piece) + 1
+                continue
+            bare = piece.strip()
+            if bare.isdigit() and bare.isascii():
+                # the common cell, a plain count: no regex needed
+                a = base + pos + piece.index(bare)
+                out.append(Cell("number", bare, a, a + len(bare), idx + 1, int(bare)))
+            elif not _MD_RULE.match(bare):
                 out.extend(_split_words(piece, base + pos, idx + 1))
             pos += len(piece) + 1
     return out

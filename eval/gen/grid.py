@@ -356,7 +356,7 @@ def _requests_sentence(rng: random.Random, me: str, year: int, n: Value) -> str:
         return rng.choice((
             f"{year}年度{me}未收到依申请公开政府信息。",
             f"{year}年，{me}未收到政府信息公开申请。",
-            f"本年度未收到公民、法人或其他组织提出的政府信息公开申请。",
+            "本年度未收到公民、法人或其他组织提出的政府信息公开申请。",
         ))
     return rng.choice((
         f"{year}年，{me}共收到政府信息公开申请{n}件，均已按照规定时限向申请人进行了答复。",

@@ -29,6 +29,7 @@ import re
 import zipfile
 
 from ..errors import InputError
+from .common import glue_cell, one_line
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -45,7 +46,6 @@ VAL = _q("val")
 _ALT = f"{{{MC}}}AlternateContent"
 _CHOICE = f"{{{MC}}}Choice"
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Containers whose runs are read through as if they were direct children.
 _PASS = {_q(t) for t in ("hyperlink", "ins", "smartTag", "customXml", "fldSimple", "moveTo", "sdt", "sdtContent", "dir", "bdo")}
 _PASS.add(_CHOICE)
@@ -76,11 +76,11 @@ def _open(data: bytes):
         if "content type" in str(err) and any(t in str(err) for t in _DOCX_TYPES):
             # .docm / .dotx: same body; python-docx only refuses the label
             return _open(_relabel(data))
-        raise InputError(f"DOCX cannot be opened: {_one_line(err)}") from None
+        raise InputError(f"DOCX cannot be opened: {one_line(err)}") from None
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, EOFError) as err:
-        raise InputError(f"DOCX is corrupt or not a Word document ({type(err).__name__}: {_one_line(err)})") from None
+        raise InputError(f"DOCX is corrupt or not a Word document ({type(err).__name__}: {one_line(err)})") from None
     except Exception as err:  # noqa: BLE001 - lxml errors on a damaged part, zlib errors, …
-        raise InputError(f"DOCX is corrupt ({type(err).__name__}: {_one_line(err)})") from None
+        raise InputError(f"DOCX is corrupt ({type(err).__name__}: {one_line(err)})") from None
 
 
 def _relabel(data: bytes) -> bytes:
@@ -96,22 +96,6 @@ def _relabel(data: bytes) -> bytes:
                 blob = text.encode("utf-8")
             dst.writestr(item, blob)
     return out.getvalue()
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())[:200] or type(err).__name__
-
-
-def _glue(pieces: list[str]) -> str:
-    out = ""
-    for p in pieces:
-        p = " ".join(p.split())
-        if not p:
-            continue
-        if out and not (_CJK.match(out[-1]) or _CJK.match(p[0])):
-            out += " "
-        out += p
-    return out
 
 
 class _Reader:
@@ -240,7 +224,7 @@ class _Reader:
     def cell_text(self, tc) -> str:
         paras: list[str] = []
         self.blocks(tc, paras, in_cell=True)
-        return _glue([p.replace("\t", " ").replace("\n", " ") for p in paras])
+        return glue_cell(paras)
 
 
 def _children(el, tag):

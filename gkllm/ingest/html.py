@@ -22,6 +22,7 @@ import re
 import urllib.parse
 
 from ..errors import InputError
+from .common import CJK as _CJK, glue_cell
 from .text import decode
 
 # GB2312/GBK are subsets of GB18030; decoding with the superset loses nothing.
@@ -39,7 +40,6 @@ _BLOCK = frozenset(
 _SKIP = frozenset("script style noscript template title meta link iframe frame object embed svg math select button input textarea map area base".split())
 _CELL = ("td", "th")
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 
 
@@ -114,19 +114,6 @@ def _clean(text: str) -> str:
         return " "
 
     return _WS.sub(sub, text).strip()
-
-
-def _glue(pieces: list[str]) -> str:
-    """Join a cell's paragraphs: nothing next to CJK text, a space between Latin words."""
-    out = ""
-    for p in pieces:
-        p = p.strip()
-        if not p:
-            continue
-        if out and not (_CJK.match(out[-1]) or _CJK.match(p[0])):
-            out += " "
-        out += p
-    return out
 
 
 def _compact(text: str) -> str:
@@ -270,7 +257,7 @@ class _Walker:
             w.walk(child)
             w.add(child.tail)
         w.flush()
-        return _glue(w.lines).replace("\t", " ")
+        return glue_cell(w.lines)
 
 
 def _is_container(td) -> bool:

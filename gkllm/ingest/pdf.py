@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import InputError
+from .common import CJK as _CJK, glue_cell, one_line
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = "\\-—–－~～_·"
 _PAGE_NO_DASHED = re.compile(rf"^[{_DASHES}]+\s*\d{{1,4}}\s*[{_DASHES}]+$|^第\s*\d{{1,4}}\s*页(?:\s*[,，/]?\s*共\s*\d{{1,4}}\s*页)?$|^\d{{1,4}}\s*/\s*\d{{1,4}}$")
@@ -71,7 +71,7 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
             except InputError:
                 raise
             except Exception as err:  # noqa: BLE001
-                raise InputError(f"PDF page {number} cannot be read ({_one_line(err)})") from None
+                raise InputError(f"PDF page {number} cannot be read ({one_line(err)})") from None
             n_chars += chars
             n_cid += cids
             image_pages += bool(images)
@@ -101,11 +101,7 @@ def _open_error(err: Exception) -> InputError:
     kind = type(err).__name__
     if kind in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in str(err).lower() or "encrypt" in kind.lower():
         return InputError("PDF is encrypted (password-protected); decrypt it first (e.g. qpdf --decrypt)")
-    return InputError(f"PDF is corrupt or unreadable ({kind}: {_one_line(err)})")
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())[:160] or type(err).__name__
+    return InputError(f"PDF is corrupt or unreadable ({kind}: {one_line(err)})")
 
 
 def _ranges(nums: list[int]) -> str:
@@ -362,14 +358,4 @@ def _numish(ch: str) -> bool:
 
 def _cell_text(chars: list[dict]) -> str:
     """A table cell: its lines joined with nothing next to CJK text, else a space."""
-    if not chars:
-        return ""
-    text = ""
-    for _, _, line in _lines(chars):
-        line = " ".join(line.replace("\t", " ").split())
-        if not line:
-            continue
-        if text and not (_CJK.match(text[-1]) or _CJK.match(line[0])):
-            text += " "
-        text += line
-    return text
+    return glue_cell(line for _, _, line in _lines(chars)) if chars else ""

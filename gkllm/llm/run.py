@@ -56,11 +56,9 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
 
 
 def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
-    jobs: list[tuple[str, Any]] = []
-    if mode == "llm":
-        jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments]
-    else:
-        jobs = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and _unsettled(ex, p)]
+    # what each part still needs is fixed before any answer arrives: compute it once
+    open_keys = {p: (set(_part_keys(p, ex.template)) if mode == "llm" else _unsettled(ex, p)) for p in (2, 3, 4)}
+    jobs: list[tuple[str, Any]] = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and open_keys[p]]
     jobs.insert(0, ("narrative", None))
     got = LLMResult()
     unavailable = False
@@ -69,7 +67,7 @@ def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
             if part is None:
                 r = ask_narrative(client, ex.doc, ex.segments)
             else:
-                wanted = set(_part_keys(part, ex.template)) if mode == "llm" else _unsettled(ex, part)
+                wanted = open_keys[part]
                 known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items() if k not in wanted}
                 r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known,
                              ex.part_cells.get(part, ()))

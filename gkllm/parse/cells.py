@@ -106,7 +106,6 @@ def _split_glued(piece: str, start: int, line: int) -> Iterator[Cell]:
     digit right before "." or "、" and a non-digit is the next row's ordinal
     ("…11067.属于…": the run is "1106", "7." opens the next label).
     """
-    pos = 0
     label_from = 0
     for m in _RUN.finditer(piece):
         a, b = m.start(), m.end()
@@ -132,7 +131,6 @@ def _split_glued(piece: str, start: int, line: int) -> Iterator[Cell]:
         else:
             yield _classify(text, start + a, line)
         label_from = b
-        pos = b
     if label_from < len(piece) and piece[label_from:].strip():
         yield from _label_cell(piece, label_from, len(piece), start, line)
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError
+from .extraction import Extraction
 from .grounding import grounded
 from .models import GivenResult
-from .reconcile import _failures
+from .reconcile import rule_failures
 from .rules import check_all
 from .template import NARRATIVE_KEYS, is_decimal_key, is_signed_key, part2_keys, part3_keys, table_keys
 from .values import Value
@@ -104,12 +105,13 @@ def _part_of(key: str, template: str) -> int | None:
     return None
 
 
-def _locate(ex: Any, key: str, value: Any) -> Value | None:
+def _locate(ex: Extraction, key: str, value: Any) -> Value | None:
     """Where ``value`` is printed for a key the parser could not place: a number cell of its part."""
     part = _part_of(key, ex.template)
     doc = ex.doc
-    if part is not None and ex.part_cells.get(part):
-        hits = [c for c in ex.part_cells[part] if c.kind == "number" and _same(c.value, value)]
+    table = ex.tables.get(part) if part is not None else None
+    if table is not None and table.cells:
+        hits = [c for c in table.cells if _same(c.value, value)]
         if not hits:
             return None
         note = f"given; printed as a cell of part {part}, but the parser could not place the cell"
@@ -120,7 +122,7 @@ def _locate(ex: Any, key: str, value: Any) -> Value | None:
                      notes=[f"{note}; {len(hits)} cells of the part print {hits[0].text}"])
     if part is not None and part in ex.segments:  # no cells read: the part's text
         seg = ex.segments[part]
-        text = "\n".join(doc.lines[seg.start_line:seg.end_line])
+        text = doc.text[seg.start:seg.end]
     else:
         text = doc.text
     if not grounded(value, text):
@@ -129,7 +131,7 @@ def _locate(ex: Any, key: str, value: Any) -> Value | None:
                  notes=[f"given; printed in {'part ' + str(part) if part else 'the text'}, not located by gkllm"])
 
 
-def merge_given(ex: Any, given: Any) -> GivenPlan:
+def merge_given(ex: Extraction, given: Any) -> GivenPlan:
     """Check ``given`` against the parser's reading; keep the good values in ``ex.values``."""
     plan = GivenPlan()
     valid = set(table_keys(ex.template)) | set(NARRATIVE_KEYS)
@@ -173,7 +175,7 @@ def merge_given(ex: Any, given: Any) -> GivenPlan:
         if p.value is None:
             plan.reasons[key] = f"the source prints a blank ({p.text!r}) at {where}; a blank is null, not {g:g}"
             continue
-        fp, fg = _failures(key, p.value, current, ex.template), _failures(key, g, current, ex.template)
+        fp, fg = rule_failures(key, p.value, current, ex.template), rule_failures(key, g, current, ex.template)
         at_cell = p.start is not None and grounded(g, ex.doc.text[p.start:p.end])
         if fg < fp and (at_cell or _locate(ex, key, g) is not None):
             ex.values[key] = Value(g, p.start, p.end, p.line, method="given", text=p.text,
@@ -204,13 +206,11 @@ def merge_given(ex: Any, given: Any) -> GivenPlan:
     missing = ex.missing()
     ex.warnings = [w for w in ex.warnings if "table values not found" not in w]
     if missing:
-        from .pipeline import _summarize
-
-        ex.warnings.append(f"{len(missing)} table values not found: {_summarize(missing)}")
+        ex.warnings.append(f"{len(missing)} table values not found: {ex.missing_summary()}")
     return plan
 
 
-def settle(plan: GivenPlan, ex: Any) -> dict[str, GivenResult]:
+def settle(plan: GivenPlan, ex: Extraction) -> dict[str, GivenResult]:
     """Per key: kept, corrected, filled or rejected, comparing the final values with what was given."""
     out: dict[str, GivenResult] = dict(plan.results)
     for key in plan.from_given:  # the LLM may have confirmed a value only the given tool had

@@ -9,21 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from .models import Diagnostic
-from .rules import check_r5, check_rule
-from .template import TemplateName, rules_for
+from .template import TemplateName, rules_for, soft_rules
 from .values import Value
 
 
-def _failures(key: str, candidate: Any, values: dict[str, Any], template: TemplateName) -> int:
+def rule_failures(key: str, candidate: Any, values: dict[str, Any], template: TemplateName) -> int:
+    """How many rules (hard and soft) fail with ``key`` set to ``candidate``."""
     trial = dict(values)
     trial[key] = candidate
-    n = 0
-    for rule in rules_for(template):
-        if key in rule.lhs or key in rule.rhs:
-            n += check_rule(rule, trial).status == "failed"
-    if key.startswith(("narrative.requests_received", "requests.new.", "requests.carried_over.")):
-        n += check_r5(trial).status == "failed"
-    return n
+    return sum(rule.holds(trial) is False for rule in [*rules_for(template), *soft_rules()] if key in rule.operands)
 
 
 def reconcile(parser: dict[str, Value], llm: dict[str, Value], template: TemplateName,
@@ -46,8 +40,8 @@ def reconcile(parser: dict[str, Value], llm: dict[str, Value], template: Templat
                                           message=f"LLM read a blank where the parser read {pv.value!r}; parser kept",
                                           candidates=[pv.value, None]))
             continue
-        fp = _failures(key, pv.value, current, template)
-        fl = _failures(key, lv.value, current, template)
+        fp = rule_failures(key, pv.value, current, template)
+        fl = rule_failures(key, lv.value, current, template)
         winner, loser = (lv, pv) if fl < fp else (pv, lv)
         merged[key] = winner
         current[key] = winner.value

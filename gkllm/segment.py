@@ -1,89 +1,111 @@
-"""Split a document into the template's six parts.
+"""Find the template's six parts in the character stream.
 
-Headings are found by phrase, not by numbering: reports drop "五、", renumber
-parts, or put the applicant table under "四、". Part 1 often repeats the part
-names as its own sub-headings ("（一）主动公开政府信息情况"), so a table part
-starts at the *last* heading before its table's first label, and at that label
-when no heading precedes it.
+Headings are found by phrase, not by numbering (reports drop "五、",
+renumber parts, or put the applicant table under "四、"), and not by line:
+a crawler's text holds the whole report on one line. Part 1 often names the
+other parts ("本报告包括总体情况、主动公开政府信息情况、…") or repeats them as
+sub-headings, so a table part starts at the *last* heading before its table's
+first label, and at that label when no heading precedes it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .document import Document
-from .template import PART_HEADINGS, TABLE_ANCHORS, compact, fold
+from .parse.stream import Squeezed
+from .template import PART_HEADINGS, TABLE_ANCHORS
+from .text import fold, fold_text
 
-_HEADINGS = {p: tuple(fold(h) for h in hs) for p, hs in PART_HEADINGS.items()}
-_ANCHORS = {p: tuple(fold(a) for a in anchors) for p, anchors in TABLE_ANCHORS.items()}
-
-_MAX_CELL = 40  # compact characters; longer cells are prose that merely mentions a phrase
+_HEADINGS = {p: tuple(fold(h).replace(" ", "") for h in hs) for p, hs in PART_HEADINGS.items()}
+_ANCHORS = {p: tuple(fold(a).replace(" ", "") for a in anchors) for p, anchors in TABLE_ANCHORS.items()}
 
 
 @dataclass(frozen=True)
 class Segment:
+    """One part: offsets into the document's normalized text."""
+
     part: int
-    start_line: int  # 0-based index into Document.lines, inclusive
-    end_line: int  # exclusive
-    heading_found: bool
+    start: int
+    end: int
+    table_start: int | None = None  # where the part's table (its first label or header) begins
 
 
-def _short_cells(line: str) -> tuple[str, ...]:
-    if "\t" not in line and "|" not in line:
-        # one cell: a prose paragraph is far longer than any heading, skip compacting it
-        if len(line) - line.count(" ") > 3 * _MAX_CELL:
-            return ()
-        c = compact(line) if line.strip() else ""
-        return (c,) if c and len(c) <= _MAX_CELL else ()
-    cells = (compact(c) for c in line.replace("|", "\t").split("\t") if c.strip())
-    return tuple(c for c in cells if c and len(c) <= _MAX_CELL)
+@dataclass
+class Stream:
+    """The document as the parser reads it: folded text (same length, same offsets) and its squeezed view."""
+
+    doc: Document
+    folded: str
+    view: Squeezed
+
+    @classmethod
+    def of(cls, doc: Document) -> "Stream":
+        folded = fold_text(doc.text)
+        return cls(doc, folded, Squeezed(folded, 0, len(folded)))
 
 
-def _is_heading(cells: tuple[str, ...], part: int) -> bool:
-    for c in cells:
-        if part == 4 and ("复议" not in c or "诉讼" not in c):
-            continue
-        if any(p in c for p in _HEADINGS[part]):
-            return True
-    return False
+def _find_all(s: str, words: tuple[str, ...], lo: int, hi: int) -> list[int]:
+    out = []
+    for w in words:
+        i = s.find(w, lo, hi)
+        while i != -1:
+            out.append(i)
+            i = s.find(w, i + 1, hi)
+    return sorted(out)
 
 
-_GLUED_HEAD = 100  # a table printed as one long line: its first labels open it
+_ORDINAL_BEFORE = re.compile(r"(?:[一二三四五六七八九十][、.．]|[(（][一二三四五六七八九十][)）])$")
 
 
-def _has_anchor(cells: tuple[str, ...], part: int, line: str = "") -> bool:
-    if any(a in c for c in cells for a in _ANCHORS[part]):
+def _heading_like(stream: Stream, i: int) -> bool:
+    """A heading opens its line or follows its ordinal ("二、"); a phrase in a sentence does neither."""
+    s = stream.view.s
+    if _ORDINAL_BEFORE.search(s, max(0, i - 3), i):
         return True
-    if len(line) <= _MAX_CELL:
-        return False
-    head = compact(line[: _GLUED_HEAD * 2])[:_GLUED_HEAD]
-    head = head.split("。", 1)[0]  # prose mentioning a label is not a table
-    return any(a in head for a in _ANCHORS[part])
+    a = stream.view.orig(i)
+    j = a - 1
+    text = stream.doc.text
+    while j >= 0 and text[j] in " \t\u3000":
+        j -= 1
+    return j < 0 or text[j] in "\n|#*"
 
 
-def segment(doc: Document) -> dict[int, Segment]:
-    """Map part number (1-6) to its line range; parts not found are absent."""
-    lines = [_short_cells(line) for line in doc.lines]
-    starts: dict[int, tuple[int, bool]] = {}
+def _pick_heading(stream: Stream, heads: list[int], last: bool) -> int | None:
+    if not heads:
+        return None
+    good = [i for i in heads if _heading_like(stream, i)]
+    pool = good or heads
+    return pool[-1] if last else pool[0]
+
+
+def segment(stream: Stream) -> dict[int, Segment]:
+    """Part number (1-6) → its segment; parts not found are absent."""
+    s = stream.view.s
+    starts: dict[int, tuple[int, int | None]] = {}  # part -> (start, table start) in squeezed indices
     cursor = 0
     for part in (2, 3, 4):
-        anchor = next((i for i in range(cursor, len(lines)) if _has_anchor(lines[i], part, doc.lines[i])), None)
-        stop = anchor if anchor is not None else len(lines)
-        heads = [i for i in range(cursor, stop) if _is_heading(lines[i], part)]
+        anchors = _find_all(s, _ANCHORS[part], cursor, len(s))
+        anchor = anchors[0] if anchors else None
+        heads = _find_all(s, _HEADINGS[part], cursor, anchor if anchor is not None else len(s))
+        head = _pick_heading(stream, heads, last=anchor is not None)
         if anchor is not None:
-            starts[part] = (heads[-1], True) if heads else (anchor, False)
-        elif heads:
-            starts[part] = (heads[0], True)
-        if part in starts:
-            cursor = starts[part][0] + 1
+            starts[part] = (head if head is not None else anchor, anchor)
+            cursor = anchor + 1
+        elif head is not None:
+            starts[part] = (head, None)
+            cursor = head + 1
     for part in (5, 6):
-        head = next((i for i in range(cursor, len(lines)) if _is_heading(lines[i], part)), None)
+        head = _pick_heading(stream, _find_all(s, _HEADINGS[part], cursor, len(s)), last=False)
         if head is not None:
-            starts[part] = (head, True)
+            starts[part] = (head, None)
             cursor = head + 1
     ordered = sorted(starts.items(), key=lambda kv: kv[1][0])
-    segs = {1: Segment(1, 0, ordered[0][1][0] if ordered else len(lines), False)}
-    for idx, (part, (start, heading)) in enumerate(ordered):
-        end = ordered[idx + 1][1][0] if idx + 1 < len(ordered) else len(lines)
-        segs[part] = Segment(part, start, end, heading)
+    orig = stream.view.orig
+    n = len(stream.doc.text)
+    segs = {1: Segment(1, 0, orig(ordered[0][1][0]) if ordered else n)}
+    for idx, (part, (start, table)) in enumerate(ordered):
+        end = orig(ordered[idx + 1][1][0]) if idx + 1 < len(ordered) else n
+        segs[part] = Segment(part, orig(start), end, orig(table) if table is not None else None)
     return segs

@@ -1,37 +1,47 @@
 """Everything gkllm knows about the national report template, as data.
 
 The spec (report-schema.md) fixes key names and labels; this module is the
-single place that encodes them. Parsers, rules, the LLM prompts, the eval
-harness and the generators all read from here, so a new alias or a new
-template variant is a change to this file only.
+single place that encodes them: row and column labels, their anchors and
+aliases, the header and heading vocabulary of each table, the kind of every
+key and the arithmetic rules. Parsers, rules, the LLM prompts, the eval
+harness and the generators all read from here, so a new alias or a new row is
+a change to this file only.
 
-Label matching works on *compact* text (see ``compact``): whitespace removed,
-NFKC-normalised, ordinals such as "1." / "(三)" / "三、" stripped. A row is
-found by an ``anchor``: a substring that occurs in that row's label and in no
-other label of the same table. Anchors marked ``exact`` must equal the whole
-compact cell, because they are generic words ("其他", "总计") that also occur
-inside other labels and headers.
+Labels are compared after folding (``gkllm.text``: whitespace removed, NFKC,
+traditional → simplified, OCR confusions collapsed). A row is found by an
+``anchor``: a substring that occurs in that row's label and in no other label
+of the same table. Anchors marked ``exact`` are generic words ("其他",
+"总计") that also occur inside other labels and headers; they count only as a
+whole printed cell.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import hashlib
 from functools import lru_cache
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Mapping
 
 TemplateName = Literal["2021", "2019"]
 
 
 @dataclass(frozen=True)
 class Row:
+    """One row of a table: its key, its label as the template prints it, and
+    the substrings that find it in a printed report."""
+
     key: str
     label: str
     anchors: tuple[str, ...]
     exact: tuple[str, ...] = ()
     templates: tuple[str, ...] = ("2021", "2019")
     exact_2019: tuple[str, ...] = ()  # extra exact labels valid only in the 2019 template
+
+    @property
+    def ordinal(self) -> str | None:
+        """The arabic ordinal printed before the label ("2" of "2.重复申请"), if any."""
+        head = self.label.split(".", 1)[0]
+        return head if head.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -50,9 +60,8 @@ PART2: dict[str, tuple[Part2Item, ...]] = {
     "2021": (
         Part2Item(
             "规章",
-            (),
+            ("规章",),
             ("active.rules.issued", "active.rules.repealed", "active.rules.in_force"),
-            exact=("规章",),
         ),
         Part2Item(
             "行政规范性文件",
@@ -68,9 +77,8 @@ PART2: dict[str, tuple[Part2Item, ...]] = {
     "2019": (
         Part2Item(
             "规章",
-            (),
+            ("规章",),
             ("t2019.active.rules.new_made", "t2019.active.rules.new_published", "t2019.active.rules.total_published"),
-            exact=("规章",),
         ),
         Part2Item(
             "规范性文件",
@@ -121,6 +129,46 @@ PART2: dict[str, tuple[Part2Item, ...]] = {
 # Labels that only the 2019 template prints; any of them marks a 2019 report.
 TEMPLATE_2019_MARKERS: tuple[str, ...] = ("本年新制作数量", "上一年项目数量", "对外公开总数量", "政府集中采购")
 
+# Part 2's column headers and sub-table titles: text that sits among the rows
+# and carries no value ("第二十条第（五）项 信息内容 本年处理决定数量").
+PART2_HEADER_LABELS: tuple[str, ...] = (
+    "第二十条第(一)项",
+    "第二十条第(五)项",
+    "第二十条第(六)项",
+    "第二十条第(八)项",
+    "第二十条第(九)项",
+    "第二十条第(十)项",
+    "信息内容",
+    "本年制发件数",
+    "本年废止件数",
+    "现行有效件数",
+    "本年处理决定数量",
+    "本年收费金额(单位:万元)",
+    "本年新制作数量",
+    "本年新公开数量",
+    "对外公开总数量",
+    "上一年项目数量",
+    "本年增/减",
+    "处理决定数量",
+    "采购项目数量",
+    "采购总金额",
+    "采购总金额(元)",
+    "(单位:万元)",
+)
+
+# Prose that states a part-2 number which the table may print glued to its
+# neighbours ("集中公开现行有效行政规范性文件698件，动态更新本年度制发的规范性
+# 文件88件" settles "8855698"): per key, the topic words and the verbs of a clause.
+PROSE_HINTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    f"active.{topic}.{col}": (words, verbs)
+    for topic, words in (("rules", ("规章",)), ("normative_docs", ("规范性文件",)))
+    for col, verbs in (
+        ("issued", ("制发", "制定", "印发", "出台", "发布")),
+        ("repealed", ("废止", "宣布失效")),
+        ("in_force", ("现行有效",)),
+    )
+}
+
 # --- Part 3 -----------------------------------------------------------------
 
 COLUMNS: tuple[str, ...] = (
@@ -164,7 +212,7 @@ ROWS: tuple[Row, ...] = (
     Row("new", "一、本年新收政府信息公开申请数量", ("本年新收",)),
     Row("carried_over", "二、上年结转政府信息公开申请数量", ("上年结转",)),
     Row("granted", "（一）予以公开", ("予以公开",)),
-    Row("partial", "（二）部分公开", ("部分公开",)),
+    Row("partial", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", ("部分公开",)),
     Row("denied_state_secret", "1.属于国家秘密", ("国家秘密",)),
     Row("denied_law_forbidden", "2.其他法律行政法规禁止公开", ("法规禁止公开", "禁止公开")),
     Row("denied_safety_stability", "3.危及“三安全一稳定”", ("三安全一稳定", "一稳定")),
@@ -217,6 +265,15 @@ REVIEW_OUTCOME_LABELS: dict[str, str] = {
     "pending": "尚未审结",
     "total": "总计",
 }
+# Part 4's two header rows: the whole table is these words, then 15 numbers
+# (groups in REVIEW_GROUPS order, outcomes in REVIEW_OUTCOMES order).
+PART4_HEADER_LABELS: tuple[str, ...] = (
+    "行政复议",
+    "行政诉讼",
+    "未经复议直接起诉",
+    "复议后起诉",
+    *REVIEW_OUTCOME_LABELS.values(),
+)
 
 # --- Narrative ----------------------------------------------------------------
 
@@ -243,7 +300,7 @@ PART_HEADINGS: dict[int, tuple[str, ...]] = {
     1: ("总体情况",),
     2: ("主动公开政府信息情况", "主动公开政府信息"),
     3: ("收到和处理政府信息公开申请", "政府信息公开申请情况", "依申请公开政府信息情况"),
-    4: ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议行政诉讼", "复议、诉讼情况"),
+    4: ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议与行政诉讼", "行政复议行政诉讼", "复议、诉讼情况"),
     5: ("存在的主要问题", "主要问题及改进"),
     6: ("其他需要报告", "需要报告的事项"),
 }
@@ -277,12 +334,28 @@ def flat_keys(template: TemplateName = "2021") -> list[str]:
     return list(META_KEYS) + table_keys(template) + list(NARRATIVE_KEYS)
 
 
+KeyKind = Literal["count", "amount", "signed"]
+
+# Keys that are not whole non-negative counts: amounts are decimals (万元 or 元),
+# signed keys are changes against last year and may be negative.
+AMOUNT_KEYS: frozenset[str] = frozenset({"active.fees", "t2019.active.procurement.amount", "narrative.fee_yuan"})
+
+
+def key_kind(key: str) -> KeyKind:
+    """count (a non-negative integer), amount (a non-negative decimal) or signed (an integer change)."""
+    if key in AMOUNT_KEYS:
+        return "amount"
+    if key.startswith("t2019.") and key.endswith(".change"):
+        return "signed"
+    return "count"
+
+
 def is_decimal_key(key: str) -> bool:
-    return key in ("active.fees", "t2019.active.procurement.amount")
+    return key_kind(key) == "amount"
 
 
 def is_signed_key(key: str) -> bool:
-    return key.startswith("t2019.") and key.endswith(".change")
+    return key_kind(key) == "signed"
 
 
 def part_of(key: str) -> str:
@@ -291,14 +364,12 @@ def part_of(key: str) -> str:
     return {"active": "2", "t2019": "2", "requests": "3", "review": "4"}.get(head, head)
 
 
-# --- Label normalisation ---------------------------------------------------------
+# --- Label folding data (applied by gkllm.text) ---------------------------------------
 
-# Label folding. Both sides of every label comparison go through ``fold``:
-# traditional characters become simplified (character by character, from
-# zhconv's maintained table) and glyphs that OCR confuses collapse onto one
-# representative, so an anchor also matches a label read as "予以公幵".
-# Folding both the template's anchors and the printed labels keeps distinct
-# anchors distinct (对外管理 and 对处管理 would both fold, but only one exists).
+# Glyphs that OCR confuses, collapsed onto one representative on both sides of
+# every label comparison. Folding both the template's anchors and the printed
+# labels keeps distinct anchors distinct (对外管理 and 对处管理 would both fold,
+# but only one exists).
 OCR_CONFUSIONS: dict[str, str] = {
     "幵": "开",
     "袐": "秘",
@@ -309,6 +380,7 @@ OCR_CONFUSIONS: dict[str, str] = {
     "洁": "结",
     "外": "处",
     "子": "予",
+    "忠": "息",
 }
 # Words that printed labels use for a template word; folded like the above.
 LABEL_SYNONYMS: dict[str, str] = {
@@ -317,79 +389,90 @@ LABEL_SYNONYMS: dict[str, str] = {
 assert all(len(a) == len(b) for a, b in LABEL_SYNONYMS.items()), "folding keeps text length"
 
 
-@lru_cache(maxsize=1)
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    try:
-        from zhconv import zhconv as _zh
-
-        _zh.loaddict()
-        for trad, simp in _zh.zhcdicts["zh2Hans"].items():
-            if len(trad) == 1 and len(simp) == 1 and trad != simp:
-                table[ord(trad)] = simp
-    except Exception:  # pragma: no cover - zhconv is a pinned dependency
-        pass
-    for wrong, right in OCR_CONFUSIONS.items():
-        table[ord(wrong)] = right
-    return table
-
-
-@lru_cache(maxsize=1)
-def _fold_chars() -> frozenset[str]:
-    return frozenset(chr(c) for c in _fold_table())
-
-
-def fold_text(text: str) -> str:
-    """``fold`` for long text (prose): same length, so offsets still hold."""
-    # most prose has nothing to fold: a C-speed search decides before any per-character work
-    t = text.translate(_fold_table()) if not _fold_chars().isdisjoint(text) else text
-    for variant, canonical in LABEL_SYNONYMS.items():
-        if variant in t:
-            t = t.replace(variant, canonical)
-    return t
-
-
-@lru_cache(maxsize=16384)
-def fold(text: str) -> str:
-    """Traditional → simplified, OCR confusions and label synonyms collapsed."""
-    t = text.translate(_fold_table())
-    for variant, canonical in LABEL_SYNONYMS.items():
-        if variant in t:
-            t = t.replace(variant, canonical)
-    return t
-
-
-_ORDINAL = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、](?!\d))"
-)
-_SPACE = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=8192)
-def compact(text: str) -> str:
-    """Whitespace-free NFKC text with leading ordinals stripped (repeatedly)."""
-    t = fold(_SPACE.sub("", unicodedata.normalize("NFKC", text)))
-    t = t.strip("|#*")
-    while True:
-        m = _ORDINAL.match(t)
-        if not m:
-            return t
-        t = t[m.end() :]
+_EPS = 1e-6
 
 
 @dataclass(frozen=True)
 class Rule:
-    """An arithmetic rule as data: lhs terms sum equals rhs terms sum."""
+    """An arithmetic rule as data: the sum of ``lhs`` equals the sum of ``rhs``
+    (or of one of ``alt_rhs``). A ``soft`` rule compares prose with the table:
+    its failure is reported but never used to decide a table value."""
 
     id: str
     scope: str
     lhs: tuple[str, ...]
     rhs: tuple[str, ...]
     soft: bool = False
+    alt_rhs: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        """Every key the rule reads (lhs, rhs, then the alternatives' extra keys)."""
+        extra = tuple(k for alt in self.alt_rhs for k in alt if k not in self.lhs and k not in self.rhs)
+        return self.lhs + self.rhs + tuple(dict.fromkeys(extra))
+
+    def holds(self, values: Mapping[str, float | int | None]) -> bool | None:
+        """True or False; None when an operand it needs is null or absent (not assessable)."""
+        lhs = _sum(values, self.lhs)
+        rhs = _sum(values, self.rhs)
+        if lhs is None or rhs is None:
+            return None
+        if abs(lhs - rhs) < _EPS:
+            return True
+        for alt in self.alt_rhs:
+            other = _sum(values, alt)
+            if other is not None and abs(lhs - other) < _EPS:
+                return True
+        return False
+
+    def describe(self, where: str | None = None) -> str:
+        """The rule in the template's words, for people and for re-ask prompts."""
+        return RULE_DESCRIPTIONS[self.id].format(scope=where or self.scope)
 
 
-def rules_for(template: TemplateName = "2021") -> list[Rule]:
-    return list(_rules_for(template))
+def _sum(values: Mapping[str, float | int | None], keys: tuple[str, ...]) -> float | None:
+    total = 0.0
+    for k in keys:
+        v = values.get(k)
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+RULE_DESCRIPTIONS: dict[str, str] = {
+    "R1": "column {scope}: 一、本年新收 + 二、上年结转 must equal （七）总计 + 四、结转下年度继续办理",
+    "R2": "column {scope}: （七）总计 must equal the sum of the result rows （一）…（六）",
+    "R3": "row {scope}: 总计 must equal the sum of the six applicant columns",
+    "R4": "{scope}: 总计 must equal 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+    "R5": "the prose's count of requests received must equal 一、本年新收 总计 (or 本年新收 + 上年结转)",
+}
+
+
+def rules_for(template: TemplateName = "2021", absent: frozenset[str] = frozenset()) -> list[Rule]:
+    """The hard rules R1-R4 of a template: a failure means a misread or an inconsistent report.
+
+    ``absent``: keys a report does not print by design (a 2021 report printing
+    （六）其他处理 as one row): they leave R2's sums and their rows' R3.
+    """
+    rules = _rules_for(template)
+    if not absent:
+        return list(rules)
+    out = []
+    for r in rules:
+        if all(k in absent for k in r.lhs):
+            continue
+        out.append(Rule(r.id, r.scope, r.lhs, tuple(k for k in r.rhs if k not in absent), r.soft, r.alt_rhs))
+    return out
+
+
+# R5: prose against the table. Many reports count carried-over requests as received (749 = 713 + 36).
+R5 = Rule("R5", "narrative", ("narrative.requests_received",), ("requests.new.total",), soft=True,
+          alt_rhs=(("requests.new.total", "requests.carried_over.total"),))
+
+
+def soft_rules() -> list[Rule]:
+    return [R5]
 
 
 @lru_cache(maxsize=None)
@@ -417,7 +500,14 @@ def _rules_for(template: TemplateName) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-RULES_VERSION = "1"
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """A digest of the rules and their wording: an LLM answer cached under other rules is not reused."""
+    data = repr((_rules_for("2021"), _rules_for("2019"), R5, sorted(RULE_DESCRIPTIONS.items())))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:12]
+
+
+RULES_VERSION = rules_version()
 
 # Labels that open each table part; a part whose heading is missing starts at
 # the first short cell holding one of them.

@@ -19,3 +19,4 @@ class Value:
     text: str | None = None  # the source text the value was read from
     approx: bool = False  # "1300余条"
     notes: list[str] = field(default_factory=list)
+    ambiguous: bool = False  # null because several readings fit (see the report's diagnostics)

@@ -16,8 +16,8 @@ from typing import Any, Sequence
 from ..document import Document
 from ..grounding import grounded, numbers_in, zero_phrase
 from ..models import Diagnostic
-from ..parse.table import RowSpec
-from ..parse.tables import part2_specs, part3_specs
+from ..parse.labels import RowSpec, make_spec
+from ..parse.parts import RowRead, part2_specs, part3_specs
 from ..rules import check_rule
 from ..segment import Segment
 from ..template import (
@@ -28,11 +28,11 @@ from ..template import (
     REVIEW_GROUPS,
     REVIEW_OUTCOMES,
     TemplateName,
-    compact,
     is_decimal_key,
     rows_for,
     rules_for,
 )
+from ..text import compact
 from ..values import Value
 from .client import LLMClient
 from .prompts import load
@@ -60,9 +60,7 @@ def narrative_segment(doc: Document, segs: dict[int, Segment]) -> tuple[str, lis
     for part in (1, 6, 5):
         if part not in segs:
             continue
-        s = segs[part]
-        lo, hi = doc.line_starts[s.start_line], (
-            doc.line_starts[s.end_line] if s.end_line < len(doc.line_starts) else len(doc.text))
+        lo, hi = segs[part].start, segs[part].end
         for m in _SENTENCE.finditer(doc.text, lo, hi):
             sent = m.group().strip()
             if not sent or not any(w in sent for w in _NARRATIVE_WORDS):
@@ -169,9 +167,8 @@ def part_task(part: int, template: TemplateName) -> PartTask:
         labels = tuple(r.label.split("、行政机关")[0] for r in rows_for(template))
         return PartTask(3, specs, labels, ", ".join(COLUMN_LABELS[c] for c in COLUMNS),
                         "Part 3 (收到和处理政府信息公开申请): 7 columns per row.")
-    specs = tuple(
-        RowSpec(g, tuple(f"review.{g}.{o}" for o in REVIEW_OUTCOMES), (REVIEW_GROUP_LABELS[g],)) for g in REVIEW_GROUPS
-    )
+    specs = tuple(make_spec(g, [f"review.{g}.{o}" for o in REVIEW_OUTCOMES], REVIEW_GROUP_LABELS[g],
+                            (REVIEW_GROUP_LABELS[g],)) for g in REVIEW_GROUPS)
     labels = ("行政复议", "行政诉讼·未经复议直接起诉", "行政诉讼·复议后起诉")
     return PartTask(4, specs, labels, "结果维持, 结果纠正, 其他结果, 尚未审结, 总计",
                     "Part 4 (行政复议、行政诉讼): the 15 numbers are usually printed as one row: "
@@ -179,7 +176,7 @@ def part_task(part: int, template: TemplateName) -> PartTask:
 
 
 def table_text(doc: Document, seg: Segment) -> str:
-    lines = [ln.strip() for ln in doc.lines[seg.start_line:seg.end_line]]
+    lines = [ln.strip() for ln in doc.text[seg.start:seg.end].split("\n")]
     text = "\n".join(ln for ln in lines if ln and ln != "|")
     return text[:_MAX_TABLE_CHARS]
 
@@ -191,7 +188,7 @@ def _match_row(label: str, task: PartTask, wanted: Sequence[int]) -> int | None:
             return i
     for i in wanted:
         s = task.specs[i]
-        if s.matches(c) or s.matches_exact(c) or (c and c in compact(task.labels[i])):
+        if s.matches(c) or (c and c in compact(task.labels[i])):
             return i
     return None
 
@@ -246,22 +243,19 @@ def rule_problems(values: dict[str, Any], known: dict[str, Any], template: Templ
     return problems
 
 
-def _label_offsets(task: PartTask, cells: Sequence[Any]) -> dict[int, int]:
+def _label_offsets(task: PartTask, rows: Sequence[RowRead]) -> dict[int, int]:
     """Where each row's label is printed, so an LLM value can point at its own row."""
+    by_name = {r.name: r for r in rows}
     out: dict[int, int] = {}
-    for cell in cells:
-        if cell.kind != "label":
-            continue
-        c = compact(cell.text)
-        for i, spec in enumerate(task.specs):
-            if i not in out and (spec.matches(c) or spec.matches_exact(c)):
-                out[i] = cell.end
-                break
+    for i, spec in enumerate(task.specs):
+        r = by_name.get(spec.name)
+        if r is not None and r.label is not None:
+            out[i] = r.label[1]
     return out
 
 
 def ask_part(client: LLMClient, doc: Document, seg: Segment, part: int, template: TemplateName,
-             wanted_keys: set[str], known: dict[str, Any], cells: Sequence[Any] = ()) -> LLMResult:
+             wanted_keys: set[str], known: dict[str, Any], rows: Sequence[RowRead] = ()) -> LLMResult:
     """Ask for the rows of one part that hold any of ``wanted_keys``; check, ground, place."""
     task = part_task(part, template)
     wanted = [i for i, s in enumerate(task.specs) if any(k in wanted_keys for k in s.keys)]
@@ -292,11 +286,10 @@ def ask_part(client: LLMClient, doc: Document, seg: Segment, part: int, template
     )
     values, _ = answer_values(answer, task, wanted)
     printed = numbers_in(text)
-    base = doc.line_starts[seg.start_line]
-    seg_end = doc.line_starts[seg.end_line] if seg.end_line < len(doc.line_starts) else len(doc.text)
+    base, seg_end = seg.start, seg.end
     seg_text = doc.text[base:seg_end]
     row_of = {k: i for i, s in enumerate(task.specs) for k in s.keys}
-    label_at = _label_offsets(task, cells)
+    label_at = _label_offsets(task, rows)
     for key, v in values.items():
         if v is None:
             res.values[key] = Value(None, method="llm", notes=["LLM read the cell as blank"])

@@ -8,27 +8,24 @@ reading exactly the printed blanks of a rule as 0 makes it hold, a
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from ..models import Diagnostic
-from ..template import TemplateName, rules_for
+from ..template import Rule
 from ..values import Value
 
 
-def blank_as_zero(values: Mapping[str, Value], template: TemplateName) -> list[Diagnostic]:
+def blank_as_zero(values: Mapping[str, Value], rules: Sequence[Rule]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for rule in rules_for(template):
+    for rule in rules:
         ops = rule.lhs + rule.rhs
-        blanks = [k for k in ops if k in values and values[k].value is None and not _ambiguous(values[k])]
-        if not blanks or any(k not in values for k in ops):
+        if any(k not in values for k in ops):
             continue
-        if any(values[k].value is None and k not in blanks for k in ops):
+        blanks = [k for k in ops if values[k].value is None]
+        if not blanks or any(values[k].ambiguous for k in blanks):
             continue
-
-        def side(keys: tuple[str, ...]) -> float:
-            return sum(float(values[k].value or 0) for k in keys)
-
-        if abs(side(rule.lhs) - side(rule.rhs)) < 1e-6:
+        as_zero = {k: (0 if values[k].value is None else values[k].value) for k in ops}
+        if rule.holds(as_zero):
             out.append(Diagnostic(
                 kind="blank_as_zero",
                 keys=blanks,
@@ -36,7 +33,3 @@ def blank_as_zero(values: Mapping[str, Value], template: TemplateName) -> list[D
                         "they are left null",
             ))
     return out
-
-
-def _ambiguous(v: Value) -> bool:
-    return any("ambiguous" in n for n in v.notes)

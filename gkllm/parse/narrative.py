@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..document import Document
-from ..template import fold_text
+from ..text import fold_text
 from ..values import Value
 
 _NUM = r"(?P<num>\d[\d,]*(?:\.\d+)?)"
@@ -72,11 +72,9 @@ def _joined(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), offsets
 
 
-def read_narrative(doc: Document, first_line: int, end_line: int, *, keys: tuple[str, ...] | None = None) -> dict[str, Value]:
-    """First hit per key within lines [first_line, end_line)."""
-    starts = doc.line_starts
-    lo = starts[first_line] if first_line < len(starts) else len(doc.text)
-    hi = starts[end_line] if end_line < len(starts) else len(doc.text)
+def read_narrative(doc: Document, start: int, end: int, *, keys: tuple[str, ...] | None = None) -> dict[str, Value]:
+    """First hit per key within the text ``[start, end)``."""
+    lo, hi = start, end
     raw = doc.text[lo:hi]
     found = _scan(doc, lo, raw, keys)
     missing = tuple(k for k in (keys if keys is not None else {p.key for p in PATTERNS}) if k not in found)

@@ -1,15 +1,22 @@
-"""Splitting glued digit runs ("…数量530010357") back into cell values.
+"""Splitting runs of digits back into cells: the one splitter.
 
-A crawler that drops the cell separators prints a row as one run of digits.
-The only thing that can split it is arithmetic: R3 inside a row, R1 and R2
-down the columns of part 3, R4 inside part 4. A split is accepted only when
-every assignment that satisfies all applicable rules gives the same value;
-a key on which two such assignments differ is ``null`` with an ``ambiguous``
-diagnostic listing the candidates. Nothing is ever chosen silently.
+A crawler that drops the cell separators prints a row as one run of digits
+("690000069"); a PDF prints a number split by a stray space ("280 2"); a row
+can be printed partly glued ("10 0 0 0 01"). The digits are certain, the
+cell boundaries are not. The only thing that can decide them is arithmetic:
+R3 inside a row, R1 and R2 down the columns of part 3, R4 in part 4, and the
+prose where it states a number the table glues (see ``parse.prose_hints``).
+
+A split is accepted only when every assignment that satisfies all applicable
+rules gives the same value; a key on which two such assignments differ is
+``null`` with an ``ambiguous`` diagnostic listing the candidates. Nothing is
+ever chosen silently. Spaces printed inside a run carry no information
+(crawlers and converters put them anywhere, inside numbers too), except in
+one case: a row printed with *more* numbers than cells is a row whose numbers
+were cut by stray spaces, so it is only ever re-joined, never cut elsewhere.
 
 Conventions of a printed cell: a non-negative integer without leading zeros
-("0" itself is fine), at most ``MAX_DIGITS`` digits. Stray spaces inside a run
-carry no information (they fall anywhere, also inside a number).
+("0" itself is fine), at most ``MAX_DIGITS`` digits.
 
 A report may itself break a rule. When no split satisfies every rule, the
 smallest set of rules whose removal admits a split is taken as broken (they
@@ -18,18 +25,18 @@ are then reported as failed by the rule check, with the values read).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Mapping, Sequence
 
 from ..models import Diagnostic
-from ..template import Rule, TemplateName, rules_for
+from ..template import Rule
 from ..values import Value
-from .table import PendingRun
+from .stream import Cell
 
 MAX_DIGITS = 7
 MAX_CANDIDATES = 20_000  # per run; more means the run is not pinned down by anything
-MAX_NODES = 300_000  # per search
+MAX_NODES = 300_000  # per joint search
 MAX_SOLUTIONS = 64  # enumerated before falling back to per-candidate checks
 MAX_LISTED = 12  # candidates listed in a diagnostic
 
@@ -39,66 +46,100 @@ class _TooLarge(RuntimeError):
 
 
 @dataclass
+class RunTask:
+    """Numbers printed for one row (or one table) whose digits hold ``keys``' cells."""
+
+    name: str
+    keys: tuple[str, ...]
+    cells: list[Cell]
+
+
+@dataclass
+class AmbiguousRun:
+    """A run the rules split several ways: for the prose and the LLM to choose from."""
+
+    task: RunTask
+    candidates: list[tuple[int, ...]]  # values of all the task's keys, per candidate
+    diagnostic: Diagnostic
+
+
+@dataclass
+class SplitOutcome:
+    values: dict[str, Value] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ambiguous: list[AmbiguousRun] = field(default_factory=list)
+
+
+def spans(task: RunTask, candidate: Sequence[int]) -> list[tuple[int, int]]:
+    """Document spans of each cell of ``candidate`` in the task's printed digits."""
+    offsets = [c.start + i for c in task.cells for i in range(len(c.text))]
+    out = []
+    pos = 0
+    for v in candidate:
+        width = len(str(v))
+        out.append((offsets[pos], offsets[pos + width - 1] + 1))
+        pos += width
+    return out
+
+
+@dataclass
 class _Run:
-    pending: PendingRun
+    task: RunTask
     digits: str
     offsets: list[int]  # document offset of every digit
-    cands: list[tuple[int, ...]]
-    dropped: list[Rule]
+    cuts: frozenset[int] | None  # where a cell may start; None: anywhere
+    cands: list[tuple[int, ...]] = field(default_factory=list)
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return self.pending.keys
+        return self.task.keys
 
 
-def _ops(rule: Rule) -> tuple[str, ...]:
-    return rule.lhs + rule.rhs
+def _prepare(task: RunTask) -> _Run:
+    digits: list[str] = []
+    offsets: list[int] = []
+    starts: set[int] = set()
+    for cell in task.cells:
+        starts.add(len(digits))
+        digits.extend(cell.text)
+        offsets.extend(range(cell.start, cell.start + len(cell.text)))
+    rejoin_only = len(task.cells) > len(task.keys)
+    return _Run(task, "".join(digits), offsets, frozenset(starts) if rejoin_only else None)
 
 
-def _digits(run: PendingRun) -> tuple[str, list[int]] | None:
-    text, start = run.cell.text, run.cell.start
-    digits, offsets = [], []
-    for i, ch in enumerate(text):
-        if ch.isdigit():
-            digits.append(ch)
-            offsets.append(start + i)
-        elif not ch.isspace():
-            return None  # a decimal point: not a run of counts
-    return "".join(digits), offsets
-
-
-def _split(digits: str, keys: Sequence[str], rules: Sequence[Rule], known: Mapping[str, float]) -> list[tuple[int, ...]]:
-    """Every split of ``digits`` into len(keys) cells satisfying ``rules``
-    (whose operands are keys of this run or known values)."""
+def split_digits(digits: str, keys: Sequence[str], rules: Sequence[Rule], known: Mapping[str, float],
+                 cuts: frozenset[int] | None = None) -> list[tuple[int, ...]]:
+    """Every split of ``digits`` into len(keys) cells under which ``rules`` hold
+    (their operands are keys of this run or ``known``); with ``cuts``, cells
+    start only at those digit positions."""
     n, total = len(keys), len(digits)
     pos = {k: i for i, k in enumerate(keys)}
-    # a key whose rule makes it the sum of earlier keys (the row total) must read that sum
+    # a key that a rule makes the sum of earlier keys (the row total) must read that sum: prune early
     determined: dict[int, tuple[tuple[int, ...], float]] = {}
     for r in rules:
         for single, others in ((r.lhs, r.rhs), (r.rhs, r.lhs)):
             if len(single) == 1 and single[0] in pos:
                 inner = [o for o in others if o in pos]
-                if all(pos[o] < pos[single[0]] for o in inner):
+                if all(pos[o] < pos[single[0]] for o in inner) and all(o in pos or o in known for o in others):
                     const = sum(known[o] for o in others if o not in pos)
                     determined.setdefault(pos[single[0]], (tuple(pos[o] for o in inner), const))
     out: list[tuple[int, ...]] = []
     vals: list[int] = []
-
-    def check() -> bool:
-        def side(ks: tuple[str, ...]) -> float:
-            return sum(vals[pos[k]] if k in pos else known[k] for k in ks)
-
-        return all(abs(side(r.lhs) - side(r.rhs)) < 1e-9 for r in rules)
+    values: dict[str, float] = dict(known)
 
     def rec(i: int, offset: int) -> None:
         rest = total - offset
         if i == n:
-            if rest == 0 and check():
-                out.append(tuple(vals))
-                if len(out) > MAX_CANDIDATES:
-                    raise _TooLarge
+            if rest == 0:
+                for k, v in zip(keys, vals):
+                    values[k] = v
+                if all(r.holds(values) for r in rules):
+                    out.append(tuple(vals))
+                    if len(out) > MAX_CANDIDATES:
+                        raise _TooLarge
             return
-        if rest < n - i or rest > (n - i) * MAX_DIGITS:
+        if rest < n - i or rest > (n - i) * MAX_DIGITS or (cuts is not None and offset not in cuts):
             return
         if i in determined:
             idx, const = determined[i]
@@ -138,11 +179,12 @@ class _Search:
         owner = {k: i for i, run in enumerate(runs) for k in run.keys}
         self.run_rules: list[list[Rule]] = [[] for _ in runs]
         for r in self.rules:
-            for i in {owner[k] for k in _ops(r) if k in owner}:
+            for i in {owner[k] for k in r.operands if k in owner}:
                 self.run_rules[i].append(r)
         self.nodes = 0
 
     def _feasible(self, rule: Rule, assigned: dict[str, int]) -> bool:
+        """Can the rule still hold, given the ranges of the keys not yet assigned?"""
         def bounds(side: tuple[str, ...]) -> tuple[float, float]:
             lo = hi = 0.0
             for k in side:
@@ -222,7 +264,7 @@ def _components(runs: Sequence[_Run], rules: Sequence[Rule]) -> list[list[int]]:
         return i
 
     for r in rules:
-        idx = [owner[k] for k in _ops(r) if k in owner]
+        idx = [owner[k] for k in r.operands if k in owner]
         for i in idx[1:]:
             parent[find(i)] = find(idx[0])
     groups: dict[int, list[int]] = {}
@@ -235,44 +277,27 @@ def _local_cands(run: _Run, rules: Sequence[Rule], known: Mapping[str, float]) -
     """Candidates under the rules inside the run; the fewest rules dropped when none fit."""
     for size in range(len(rules) + 1):
         found: dict[tuple[int, ...], None] = {}
-        dropped: list[Rule] = []
         for drop in combinations(rules, size):
             kept = [r for r in rules if r not in drop]
-            cands = _split(run.digits, run.keys, kept, known)
-            if cands:
-                found.update(dict.fromkeys(cands))
-                dropped.extend(drop)
+            found.update(dict.fromkeys(split_digits(run.digits, run.keys, kept, known, run.cuts)))
         if found:
-            run.cands, run.dropped = list(found), dropped
+            run.cands = list(found)
             return
-    run.cands, run.dropped = [], []
+    run.cands = []
 
 
-def resolve_runs(
-    pending: Sequence[PendingRun], values: Mapping[str, Value], template: TemplateName
-) -> tuple[dict[str, Value], list[Diagnostic], list[str]]:
-    """Split every glued run; returns values, ambiguity diagnostics, warnings."""
-    out: dict[str, Value] = {}
-    diags: list[Diagnostic] = []
-    warnings: list[str] = []
-    known = {k: float(v.value) for k, v in values.items() if v.value is not None}
-    runs: list[_Run] = []
-    for p in pending:
-        d = _digits(p)
-        if d is None:
-            warnings.append(f"row {p.name}: {p.cell.text!r} is not a run of counts, left null")
-            for k in p.keys:
-                out[k] = Value(None, p.cell.start, p.cell.end, p.cell.line, text=p.cell.text)
-            continue
-        runs.append(_Run(p, d[0], d[1], [], []))
+def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequence[Rule]) -> SplitOutcome:
+    """Split every run against the rules and the values already read."""
+    out = SplitOutcome()
+    runs = [_prepare(t) for t in tasks]
     run_keys = {k for r in runs for k in r.keys}
-    applicable = [r for r in rules_for(template) if all(k in run_keys or k in known for k in _ops(r))
-                  and any(k in run_keys for k in _ops(r))]
+    applicable = [r for r in rules if all(k in run_keys or k in known for k in r.operands)
+                  and any(k in run_keys for k in r.operands)]
     owner = {k: i for i, run in enumerate(runs) for k in run.keys}
     local: list[list[Rule]] = [[] for _ in runs]
     cross: list[Rule] = []
     for r in applicable:
-        idx = {owner[k] for k in _ops(r) if k in owner}
+        idx = {owner[k] for k in r.operands if k in owner}
         if len(idx) == 1:
             local[idx.pop()].append(r)
         else:
@@ -282,9 +307,8 @@ def resolve_runs(
         try:
             _local_cands(run, local[i], known)
         except _TooLarge:
-            unsplit.add(i)
             run.cands = []
-        if not run.cands and i not in unsplit:
+        if not run.cands:
             unsplit.add(i)
     for comp in _components(runs, cross):
         comp = [i for i in comp if i not in unsplit]
@@ -292,50 +316,40 @@ def resolve_runs(
             continue
         sub = [runs[i] for i in comp]
         keys = {k for r in sub for k in r.keys}
-        rules = [r for r in cross if any(k in keys for k in _ops(r))]
+        comp_rules = [r for r in cross if any(k in keys for k in r.operands)]
         try:
-            alive = _alive_dropping(sub, rules, known)
+            alive = _alive_dropping(sub, comp_rules, known)
         except _TooLarge:
             alive = None
-            warnings.append(f"digit runs of {', '.join(r.pending.name for r in sub)}: too many splits to decide")
+            out.warnings.append(f"digit runs of {', '.join(r.task.name for r in sub)}: too many splits to decide")
         if alive is None:
             unsplit.update(comp)
             continue
         for run, cands in zip(sub, alive):
-            _emit(run, sorted(cands), out, diags)
+            _emit(run, sorted(cands), out)
     for i in sorted(unsplit):
         run = runs[i]
-        warnings.append(f"row {run.pending.name}: no split of {run.pending.cell.text!r} fits, left null")
-        diags.append(Diagnostic(kind="ambiguous", keys=list(run.keys), candidates=[],
-                                message=f"row {run.pending.name}: digit run {run.pending.cell.text!r} cannot be split "
-                                        "into its cells by the rules; left null"))
+        text = _printed(run)
+        out.warnings.append(f"row {run.task.name}: no split of {text!r} fits, left null")
+        out.diagnostics.append(Diagnostic(kind="ambiguous", keys=list(run.keys), candidates=[],
+                                          message=f"row {run.task.name}: digit run {text!r} cannot be split "
+                                                  "into its cells by the rules; left null"))
         for k in run.keys:
-            out[k] = Value(None, run.pending.cell.start, run.pending.cell.end, run.pending.cell.line,
-                           text=run.pending.cell.text)
-    return out, diags, warnings
+            out.values[k] = _null(run)
+    return out
 
 
-def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[str, float]) -> list[set[tuple[int, ...]]] | None:
+def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[str, float]
+                    ) -> list[set[tuple[int, ...]]] | None:
     """``_alive`` under all rules, else under the fewest rules dropped (at most two)."""
     # a rule whose operands every candidate agrees on is decided already: drop it if it fails
-    fixed: dict[str, int] = {}
+    fixed: dict[str, float] = dict(known)
     for run in runs:
         for j, k in enumerate(run.keys):
             vals = {c[j] for c in run.cands}
             if len(vals) == 1:
                 fixed[k] = vals.pop()
-    def value(k: str) -> float | None:
-        return fixed.get(k, known.get(k))
-
-    kept = []
-    for r in rules:
-        ops = [value(k) for k in _ops(r)]
-        if all(v is not None for v in ops):
-            lhs = sum(value(k) for k in r.lhs)  # type: ignore[misc]
-            rhs = sum(value(k) for k in r.rhs)  # type: ignore[misc]
-            if abs(lhs - rhs) > 1e-9:
-                continue  # broken as printed
-        kept.append(r)
+    kept = [r for r in rules if r.holds(fixed) is not False]
     alive = _alive(runs, kept, known)
     if alive is not None:
         return alive
@@ -351,29 +365,41 @@ def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[
     return None
 
 
-def _emit(run: _Run, alive: list[tuple[int, ...]], out: dict[str, Value], diags: list[Diagnostic]) -> None:
+def _printed(run: _Run) -> str:
+    cells = run.task.cells
+    return " ".join(c.text for c in cells)
+
+
+def _null(run: _Run, note: str | None = None) -> Value:
+    cells = run.task.cells
+    return Value(None, cells[0].start, cells[-1].end, cells[0].line, text=_printed(run),
+                 notes=[note] if note else [], ambiguous=True)
+
+
+def _emit(run: _Run, alive: list[tuple[int, ...]], out: SplitOutcome) -> None:
     first = alive[0]
-    cell = run.pending.cell
     varying = [j for j in range(len(run.keys)) if len({c[j] for c in alive}) > 1]
-    # spans of the first candidate (keys that agree print the same digits in every candidate
-    # up to their position)
+    # keys that agree print the same digits at the same place in every candidate up to their position,
+    # so the first candidate's spans are theirs
     pos = 0
+    line = run.task.cells[0].line
     for j, k in enumerate(run.keys):
         width = len(str(first[j]))
         a, b = run.offsets[pos], run.offsets[pos + width - 1] + 1
         pos += width
         if j in varying:
-            out[k] = Value(None, cell.start, cell.end, cell.line, text=cell.text,
-                           notes=["ambiguous split of a glued digit run"])
+            out.values[k] = _null(run, "ambiguous split of a run of digits")
         else:
-            note = ["split from a glued digit run by the rules"]
-            out[k] = Value(first[j], a, b, cell.line, text=cell.text[a - cell.start : b - cell.start], notes=note)
+            out.values[k] = Value(first[j], a, b, line, text=run.digits[pos - width : pos],
+                                  notes=["split from a run of digits by the rules"])
     if varying:
         keys = [run.keys[j] for j in varying]
-        diags.append(Diagnostic(
+        diag = Diagnostic(
             kind="ambiguous",
             keys=keys,
-            message=f"row {run.pending.name}: digit run {cell.text!r} splits {len(alive)} ways that satisfy every "
+            message=f"row {run.task.name}: digits {_printed(run)!r} split {len(alive)} ways that satisfy every "
                     f"applicable rule; {len(keys)} value(s) left null",
             candidates=[{run.keys[j]: c[j] for j in varying} for c in alive[:MAX_LISTED]],
-        ))
+        )
+        out.diagnostics.append(diag)
+        out.ambiguous.append(AmbiguousRun(run.task, alive, diag))

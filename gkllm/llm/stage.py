@@ -10,24 +10,26 @@ what stayed unresolved; nothing extracted is lost.
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..extraction import Extraction
 from ..models import Diagnostic, LlmStats
 from ..reconcile import reconcile
 from ..rules import check_all
-from ..template import NARRATIVE_KEYS, part2_keys, part3_keys, part4_keys
-from ..values import Value
+from ..template import NARRATIVE_KEYS, TemplateName, part2_keys, part3_keys, part4_keys
 from . import LLMClient, LLMRejected, LLMUnavailable, default_client, describe_backend
 from .tasks import LLMResult, ask_narrative, ask_part
 
 
-def _part_keys(part: int, template: str) -> list[str]:
-    return {2: part2_keys, 3: part3_keys}.get(part, lambda t: part4_keys())(template)  # type: ignore[operator]
+def _part_keys(part: int, template: TemplateName) -> list[str]:
+    if part == 2:
+        return part2_keys(template)
+    if part == 3:
+        return part3_keys(template)
+    return part4_keys()
 
 
-def _unsettled(ex: Any, part: int) -> set[str]:
+def _unsettled(ex: Extraction, part: int) -> set[str]:
     """Keys of a part the parser did not read, or that sit in a failing rule."""
-    keys = _part_keys(part, ex.template)
+    keys = [k for k in _part_keys(part, ex.template) if k not in ex.absent]
     wanted = {k for k in keys if k not in ex.values}
     flat = {k: v.value for k, v in ex.values.items()}
     for r in check_all(flat, ex.template):
@@ -39,7 +41,7 @@ def _unsettled(ex: Any, part: int) -> set[str]:
     return wanted
 
 
-def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
+def run_llm(ex: Extraction, mode: str, client: LLMClient | None) -> LlmStats | None:
     if client is None:
         ok, why = describe_backend()
         if not ok:
@@ -55,10 +57,10 @@ def run_llm(ex: Any, mode: str, client: LLMClient | None) -> LlmStats | None:
     return usage.to_stats(client.model_name)
 
 
-def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
+def _ask_all(ex: Extraction, mode: str, client: LLMClient) -> None:
     # what each part still needs is fixed before any answer arrives: compute it once
     open_keys = {p: (set(_part_keys(p, ex.template)) if mode == "llm" else _unsettled(ex, p)) for p in (2, 3, 4)}
-    jobs: list[tuple[str, Any]] = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and open_keys[p]]
+    jobs: list[tuple[str, int | None]] = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and open_keys[p]]
     jobs.insert(0, ("narrative", None))
     got = LLMResult()
     unavailable = False
@@ -69,8 +71,9 @@ def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
             else:
                 wanted = open_keys[part]
                 known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items() if k not in wanted}
+                table = ex.tables.get(part)
                 r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known,
-                             ex.part_cells.get(part, ()))
+                             table.rows if table is not None else ())
         except LLMUnavailable as err:
             client.down = str(err)
             _give_up(ex, mode, str(err))
@@ -92,7 +95,7 @@ def _ask_all(ex: Any, mode: str, client: LLMClient) -> None:
         ex.values = reconcile(ex.values, got.values, ex.template, ex.diagnostics)
 
 
-def _give_up(ex: Any, mode: str, why: str) -> None:
+def _give_up(ex: Extraction, mode: str, why: str) -> None:
     unresolved = sorted(set().union(*(_unsettled(ex, p) for p in (2, 3, 4))) | {
         k for k in NARRATIVE_KEYS if k not in ex.values})
     msg = f"LLM unavailable ({why}); {mode} mode returned the parser's values"
@@ -101,4 +104,4 @@ def _give_up(ex: Any, mode: str, why: str) -> None:
     ex.warnings.append(msg)
 
 
-__all__ = ["run_llm", "Value"]
+__all__ = ["run_llm"]

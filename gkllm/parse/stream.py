@@ -1,0 +1,311 @@
+"""The character stream: the common ground of every layout.
+
+Crawler text puts a whole report on one line, PDF text wraps a label over
+three lines, HTML dumps write one cell per line or a row per line between
+pipes. None of that line structure is trusted here: newlines, tabs and pipes
+are separators like any other, and labels are searched in the stream with the
+whitespace squeezed out (``Squeezed``), so "本年新\\n收" is still "本年新收".
+Between two labels, ``tokenize`` reads what is printed: numbers (with the
+separator printed before each, which later tells a glued run from a row of
+cells), null markers, empty cells and text. Text is either ignorable (header
+words, group headings, pieces of a wrapped label), unknown (a break between
+blocks of numbers) or prose, whose numbers are never cells.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator, Literal
+
+from ..document import Document
+from ..text import compact
+
+NULL_MARKERS = frozenset({"/", "-", "--", "—", "——", "–", "无", "空", "\\", "-/-", "—/—", "/ /", "／"})
+
+_NON_SPACE = re.compile(r"\S+")
+
+
+class Squeezed:
+    """The folded text of a region with all whitespace removed, and the way back.
+
+    ``s`` is what labels are searched in; ``orig(i)`` maps an index of ``s``
+    to the document offset of that character.
+    """
+
+    __slots__ = ("s", "_cum", "_orig")
+
+    def __init__(self, folded: str, start: int, end: int) -> None:
+        pieces = _NON_SPACE.findall(folded, start, end)
+        self.s = "".join(pieces)
+        cum: list[int] = []
+        orig: list[int] = []
+        n = 0
+        for m in _NON_SPACE.finditer(folded, start, end):
+            cum.append(n)
+            orig.append(m.start())
+            n += m.end() - m.start()
+        self._cum = cum
+        self._orig = orig
+
+    def orig(self, i: int) -> int:
+        """Document offset of character ``i`` of ``s`` (``len(s)`` maps past the last one)."""
+        if not self._cum:
+            return 0
+        if i >= len(self.s):
+            j = len(self._cum) - 1
+            return self._orig[j] + (len(self.s) - self._cum[j])
+        j = bisect_right(self._cum, i) - 1
+        return self._orig[j] + (i - self._cum[j])
+
+    def end(self, i: int) -> int:
+        """Document offset just after character ``i - 1`` (the end of a span ``[.., i)``)."""
+        return self.orig(i - 1) + 1 if i > 0 else self.orig(0)
+
+    def index(self, offset: int) -> int:
+        """Index in ``s`` of the first character at or after document ``offset``."""
+        j = bisect_right(self._orig, offset) - 1
+        if j < 0:
+            return 0
+        inside = offset - self._orig[j]
+        width = (self._cum[j + 1] if j + 1 < len(self._cum) else len(self.s)) - self._cum[j]
+        return self._cum[j] + min(inside, width)
+
+
+Sep = Literal["", " ", "strong"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One printed cell: a number, a null marker, or an empty cell between separators."""
+
+    kind: Literal["number", "null", "empty"]
+    text: str
+    start: int  # document offsets
+    end: int
+    line: int  # 1-based
+    value: int | float | None = None
+    sep: Sep = "strong"  # separator printed before it: none (glued digits), spaces, or tab/pipe/newline
+    note: str | None = None  # "(其中修订16件)" printed after the number
+
+    @property
+    def digits_only(self) -> bool:
+        return self.kind == "number" and self.text.isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A printed piece of text that is not a row label."""
+
+    kind: Literal["ignore", "unknown", "prose"]
+    text: str
+    start: int
+    end: int
+
+
+Token = Cell | Text
+
+# Text that holds digits but no cell: generic headers of OCR tables ("数据3"),
+# dates, page numbers, article references and parenthesised ordinals.
+_JUNK = (
+    r"(?:数据|列|栏|字段|[Cc]olumn|[Cc]ol|[Ff]ield)\s*\d{1,2}(?!\d)"
+    r"|(?:19|20)\d{2}\s*年度?"
+    r"|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+    r"|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?"
+    r"|共\s*\d{1,3}\s*页"
+    r"|第\s*[(（]?\s*\d{1,3}\s*[)）]?\s*[条款项]"
+    r"|[(（]\s*\d{1,2}\s*[)）]"
+    r"|(?<![\d.])\d{1,2}\s*[.．、](?=\s*[^\d\s.．、,，|/])"
+)
+_TOKEN = re.compile(
+    r"(?P<junk>" + _JUNK + r")"
+    r"|(?P<num>(?:(?<![^\s|])[-+−](?=\d))?\d+(?:,\d{3})*(?:\.\d+)?)"
+    r"(?P<unit>\s?(?:人次|万元|件|条|个|项|次|元))?"
+    r"(?P<note>\s*\((?:其中|含|包括|注)[^()]{0,30}\))?"
+    r"|(?P<sep>[\t|]|[\n\r]+)"
+    r"|(?P<space>[ \u3000]+)"
+    r"|(?P<text>[^\s|\d]+)"
+)
+# Page furniture that PDF text prints alone on a line in the middle of a table.
+PAGE_FOOTER = re.compile(
+    r"^[ \t]*(?:[-—–─]+[ \t]*\d{1,3}[ \t]*[-—–─]+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
+    r"|\d{1,3}[ \t]*/[ \t]*\d{1,3})[ \t]*$",
+    re.MULTILINE,
+)
+_PROSE_MARK = re.compile(r"[。；;]")
+_SOFT_PROSE = re.compile(r"[，,：:！？!?]")
+_MAX_LABEL_TEXT = 40  # compact characters: more than any label, header or heading
+RUN_LIMIT = 200  # digits: 15 glued cells of 7 digits fit many times over; a longer run is not a table's
+COUNT_LIMIT = 15  # digits: no count or amount in these reports comes near it
+
+
+def _value(raw: str) -> int | float:
+    raw = raw.replace(",", "").replace("−", "-")
+    return float(raw) if "." in raw else int(raw)
+
+
+def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) -> list[Token]:
+    """What is printed in ``[start, end)``: cells and text, in order.
+
+    ``vocabulary``: the table's labels, headers and headings (compact, joined
+    by NUL); a text piece found in it is a header word or a piece of a wrapped
+    label, and is ignored.
+    """
+    footers = [(m.start(), m.end()) for m in PAGE_FOOTER.finditer(folded, start, end)] if "\n" in folded[start:end] else []
+    out: list[Token] = []
+    sep: Sep = "strong"
+    after_cell_sep = False  # the last separator was a tab or pipe inside a line: an empty cell may follow
+    line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
+    for m in _TOKEN.finditer(folded, start, end):
+        a, b = m.start(), m.end()
+        if m.lastgroup != "sep" and m.lastgroup != "space":
+            line_cells = -1
+        if footers and any(fa <= a < fb for fa, fb in footers):
+            if out and isinstance(out[-1], Text) and out[-1].kind == "ignore" and out[-1].end >= a:
+                continue
+            fa, fb = next((fa, fb) for fa, fb in footers if fa <= a < fb)
+            out.append(Text("ignore", folded[fa:fb], fa, fb))
+            sep = "strong"
+            continue
+        if m.group("junk") is not None:
+            out.append(Text("ignore", m.group(), a, b))
+            sep, after_cell_sep = "", False
+            continue
+        raw = m.group("num")
+        if raw is not None:
+            na, nb = m.start("num"), m.end("num")
+            if len(raw) - raw.count(",") - raw.count(".") > RUN_LIMIT:
+                out.append(Text("unknown", raw, na, nb))  # too long for any row: text, not cells
+                sep, after_cell_sep = "", False
+                continue
+            if raw.isdigit() and len(raw) > 1 and b == nb and nb + 1 < end and folded[nb] in ".．、" \
+                    and _opens_label(folded[nb + 1]):
+                raw, nb = raw[:-1], nb - 1  # "…00000002.其他": the last digit is the next label's ordinal
+            note = m.group("note")
+            out.append(Cell("number", raw, na, nb, doc.line_of(na), _value(raw), sep, note.strip() if note else None))
+            sep, after_cell_sep = "", False
+            continue
+        kind = m.lastgroup
+        if kind == "sep":
+            s = m.group()
+            inline = "\n" not in s and "\r" not in s
+            if not inline:
+                if line_cells > 0:
+                    # a line of nothing but a tab or pipes: one empty cell (one-cell-per-line dumps print blanks so)
+                    out.append(Cell("empty", "", a, a, doc.line_of(a)))
+                line_cells = 0
+            elif line_cells >= 0:
+                line_cells += 1
+            if after_cell_sep and inline and not _closes_line(folded, b, end):
+                # two tabs/pipes with only spaces between: an empty cell (not a pipe table's last border)
+                out.append(Cell("empty", "", a, a, doc.line_of(a)))
+            after_cell_sep = inline and not _opens_line(folded, a)
+            sep = "strong"
+            continue
+        if kind == "space":
+            if sep == "":
+                sep = " "
+            continue
+        text = m.group()
+        after_cell_sep = False
+        if text in NULL_MARKERS and _bounded(folded, a, b, start, end):
+            out.append(Cell("null", text, a, b, doc.line_of(a), None, sep))
+        else:
+            out.append(Text(_classify(text, vocabulary), text, a, b))
+        sep = ""
+    return _drop_prose_numbers(_merge_text(out))
+
+
+def _opens_label(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch in "(（“\""
+
+
+def _bounded(text: str, a: int, b: int, lo: int, hi: int) -> bool:
+    """A null marker is a cell only when printed alone between separators."""
+    before = text[a - 1] if a > lo else " "
+    after = text[b] if b < hi else " "
+    return (before.isspace() or before == "|" or before.isdigit()) and (after.isspace() or after == "|" or after.isdigit())
+
+
+def _opens_line(text: str, i: int) -> bool:
+    j = text.rfind("\n", 0, i)
+    return not text[j + 1 : i].strip()
+
+
+def _closes_line(text: str, i: int, end: int) -> bool:
+    j = text.find("\n", i, end)
+    return not text[i : (j if j != -1 else end)].strip()
+
+
+_MD_RULE = re.compile(r":?-{3,}:?")
+
+
+def _classify(text: str, vocabulary: str) -> Literal["ignore", "unknown", "prose"]:
+    c = compact(text)
+    if not c or _MD_RULE.fullmatch(c):
+        return "ignore"
+    if len(c) <= _MAX_LABEL_TEXT and c in vocabulary:
+        return "ignore"
+    if len(c) <= 3 * _MAX_LABEL_TEXT and _covered(c, vocabulary):
+        return "ignore"
+    if _PROSE_MARK.search(c) or _SOFT_PROSE.search(c) or len(c) > _MAX_LABEL_TEXT:
+        return "prose"
+    return "unknown"
+
+
+def _covered(text: str, vocabulary: str) -> bool:
+    """Header words printed without separators ("信息内容本年制发件数本年废止件数…"): every
+    piece, cut greedily from the left, is a word of the table's vocabulary."""
+    words = _words(vocabulary)
+    i = 0
+    while i < len(text):
+        for w in words:
+            if text.startswith(w, i):
+                i += len(w)
+                break
+        else:
+            return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def _words(vocabulary: str) -> tuple[str, ...]:
+    return tuple(sorted({w for w in vocabulary.split("\x00") if len(w) >= 2}, key=len, reverse=True))
+
+
+def _merge_text(tokens: list[Token]) -> list[Token]:
+    """Adjacent unknown pieces are one piece (a label split by a space or a line break)."""
+    out: list[Token] = []
+    for t in tokens:
+        if isinstance(t, Text) and t.kind == "unknown" and out and isinstance(out[-1], Text) and out[-1].kind == "unknown":
+            prev = out[-1]
+            out[-1] = Text("unknown", prev.text + t.text, prev.start, t.end)
+            continue
+        out.append(t)
+    return out
+
+
+def _drop_prose_numbers(tokens: list[Token]) -> list[Token]:
+    """Prose runs from its first piece to its last sentence end; the numbers inside are prose."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if not (isinstance(t, Text) and t.kind == "prose"):
+            out.append(t)
+            i += 1
+            continue
+        last = i
+        for j in range(i + 1, len(tokens)):
+            u = tokens[j]
+            if isinstance(u, Text) and u.kind != "ignore" and _PROSE_MARK.search(u.text):
+                last = j
+        out.append(Text("prose", "", t.start, tokens[last].end))
+        i = last + 1
+    return out
+
+
+def cells_of(tokens: list[Token]) -> Iterator[Cell]:
+    return (t for t in tokens if isinstance(t, Cell))

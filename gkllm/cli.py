@@ -155,12 +155,15 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
 @click.option("--max-wrong", type=click.IntRange(0), help="Exit 1 when a mode has more wrong numbers than this "
               "(values printed that are not the gold's; nulls are not counted).")
 @click.option("--filter", "pattern", help="Only cases whose id contains this text.")
+@click.option("--save-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write report.json to this file (how a committed baseline is regenerated).")
 def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, max_wrong: int | None, pattern: str | None) -> None:
+             min_accuracy: float | None, max_wrong: int | None, pattern: str | None, save_json: Path | None) -> None:
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 
-    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong))
+    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong,
+                      save_json=save_json))
 
 
 @main.command("serve")

@@ -24,7 +24,8 @@ def llm_status(model: str | None) -> tuple[bool, str]:
 
 
 def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None) -> int:
+             min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
+             save_json: Path | None = None) -> int:
     console = Console(stderr=True)
     root = cases_dir or default_cases_dir()
     cases = [c for c in find_cases(root) if not pattern or pattern in c.id]
@@ -62,9 +63,14 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
     if baseline:
         regs = regressions(report, json.loads(baseline.read_text(encoding="utf-8")))
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    (out_dir / "report.json").write_text(text, encoding="utf-8")
     (out_dir / "report.md").write_text(markdown(report, regs), encoding="utf-8")
     console.print(f"gkllm eval: wrote {out_dir / 'report.json'} and {out_dir / 'report.md'}")
+    if save_json:
+        save_json.parent.mkdir(parents=True, exist_ok=True)
+        save_json.write_text(text + "\n", encoding="utf-8")
+        console.print(f"gkllm eval: wrote {save_json}")
     status = 0
     if regs:
         console.print(f"[red]gkllm eval: {len(regs)} values went from right to wrong or null against {baseline}[/red]")

@@ -150,15 +150,20 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/out"),
               show_default=True, help="Where report.json and report.md go.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="An earlier report.json: list every value that went from right to wrong; exit 1 on any.")
+              help="An earlier report.json: list every value that went from right to wrong or null; exit 1 on any.")
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), help="Exit 1 when a mode's value accuracy is below this (0-1).")
+@click.option("--max-wrong", type=click.IntRange(0), help="Exit 1 when a mode has more wrong numbers than this "
+              "(values printed that are not the gold's; nulls are not counted).")
 @click.option("--filter", "pattern", help="Only cases whose id contains this text.")
+@click.option("--save-json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write report.json to this file (how a committed baseline is regenerated).")
 def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, pattern: str | None) -> None:
+             min_accuracy: float | None, max_wrong: int | None, pattern: str | None, save_json: Path | None) -> None:
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 
-    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern))
+    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong,
+                      save_json=save_json))
 
 
 @main.command("serve")

@@ -28,14 +28,49 @@ def test_wrong_value():
     pred = dict(GOLD, **{"active.licensing": 15499})
     s = score_values(pred, GOLD)
     assert s.correct == s.total - 1 and not s.exact
-    assert s.wrong == [{"key": "active.licensing", "gold": 15498, "got": 15499, "missing": False}]
+    assert s.wrong == [{"key": "active.licensing", "gold": 15498, "got": 15499, "missing": False,
+                        "kind": "wrong_number"}]
     assert s.by_part["2"] == [9, 10]
+    assert (s.wrong_numbers, s.missed, s.missing_keys) == (1, 0, 0)
 
 
 def test_null_against_zero_and_zero_against_null():
     pred = dict(GOLD, **{"requests.granted.research": None, "narrative.trainings": 0})
     s = score_values(pred, GOLD)
     assert {w["key"] for w in s.wrong} == {"requests.granted.research", "narrative.trainings"}
+    kinds = {w["key"]: w["kind"] for w in s.wrong}
+    assert kinds == {"requests.granted.research": "missed",  # null where the gold prints 0: honest, a miss
+                     "narrative.trainings": "wrong_number"}   # 0 where the gold is null: an invented number
+    assert (s.wrong_numbers, s.missed) == (1, 1)
+
+
+def test_wrong_number_is_counted_as_wrong_not_as_missed():
+    pred = dict(GOLD, **{"requests.new.total": 4, "requests.new.natural_person": 30, "active.fees": 94.0122,
+                         "requests.granted.total": None, "review.reconsideration.total": None})
+    s = score_values(pred, GOLD)
+    assert s.wrong_numbers == 3 and s.missed == 2 and s.missing_keys == 0
+    assert s.correct == s.total - 5
+    assert s.count("wrong_number", "3") == 2 and s.count("wrong_number", "2") == 1
+    assert s.count("missed", "3") == 1 and s.count("missed", "4") == 1
+
+
+def test_a_string_is_a_wrong_number_and_an_absent_key_a_miss():
+    pred = dict(GOLD, **{"active.fees": "94.0121"})
+    del pred["requests.new.total"]  # gold 3, absent: nothing was claimed
+    del pred["narrative.trainings"]  # gold null, absent: neither wrong nor missed, a missing key
+    s = score_values(pred, GOLD)
+    assert {w["key"]: w["kind"] for w in s.wrong} == {
+        "active.fees": "wrong_number", "requests.new.total": "missed", "narrative.trainings": "missing_key"}
+
+
+def test_kind_of_records_without_a_kind():  # report.json files written before kinds existed
+    from gkllm.evaluation.scoring import kind_of
+
+    assert kind_of({"key": "k", "gold": 3, "got": 4, "missing": False}) == "wrong_number"
+    assert kind_of({"key": "k", "gold": None, "got": 0, "missing": False}) == "wrong_number"
+    assert kind_of({"key": "k", "gold": 3, "got": None, "missing": False}) == "missed"
+    assert kind_of({"key": "k", "gold": 3, "got": None, "missing": True}) == "missed"
+    assert kind_of({"key": "k", "gold": None, "got": None, "missing": True}) == "missing_key"
 
 
 def test_missing_key_is_wrong_even_when_gold_is_null():
@@ -93,8 +128,8 @@ def test_run_and_regression_against_baseline(tmp_path):
     txt.write_text(txt.read_text(encoding="utf-8").replace("15498", "15497"), encoding="utf-8")
     now = run(find_cases(cases_dir), ["parser"])
     regs = regressions(now, base)
-    assert [(r["case"], r["key"], r["gold"], r["got"]) for r in regs] == [
-        ("003_d677def7845cc038", "active.licensing", 15498, 15497)
+    assert [(r["case"], r["key"], r["gold"], r["got"], r["kind"]) for r in regs] == [
+        ("003_d677def7845cc038", "active.licensing", 15498, 15497, "wrong_number")
     ]
 
 
@@ -120,6 +155,12 @@ def test_eval_cli_exit_codes(tmp_path):
     assert "active.licensing" in proc.stderr
     proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now2"), "--min-accuracy", "0.999"], capture_output=True, text=True)
     assert proc.returncode == 1 and "below --min-accuracy" in proc.stderr
+    # one wrong number (15497 printed, gold 15498): --max-wrong 1 passes, --max-wrong 0 fails
+    proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now3"), "--max-wrong", "1"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now4"), "--max-wrong", "0"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "1 wrong numbers, more than --max-wrong 0" in proc.stderr
+    assert "wrong numbers" in proc.stdout  # the printed table has the column
 
 
 def test_ambiguous_keys_score_only_when_null_and_flagged_with_the_gold():
@@ -145,6 +186,92 @@ def test_ambiguous_keys_score_only_when_null_and_flagged_with_the_gold():
     s = score_values(dict(gold, **{"active.rules.issued": 2}), gold)  # a guess: wrong
     credit_ambiguous(s, keys, [flagged])
     assert [w["key"] for w in s.wrong] == ["active.rules.issued"]
+    assert s.wrong_numbers == 1  # a guess among the candidates is still a wrong number
+
+
+def test_ambiguous_keys_of_a_case_that_declares_none_are_credited_from_the_diagnostics():
+    """Hand-written golds (the real cases) list no ambiguous keys: the report's own diagnostics decide."""
+    from gkllm.evaluation.scoring import credit_ambiguous
+    from gkllm.models import Diagnostic
+
+    gold = dict(GOLD, **{"active.normative_docs.issued": 2, "active.normative_docs.repealed": 4,
+                         "active.normative_docs.in_force": 33})
+    keys = ["active.normative_docs.issued", "active.normative_docs.repealed", "active.normative_docs.in_force"]
+    pred = dict(gold, **{k: None for k in keys})
+    flagged = Diagnostic(kind="ambiguous", keys=keys, message="'2433' splits 2 ways", candidates=[
+        {"active.normative_docs.issued": 24, "active.normative_docs.repealed": 3, "active.normative_docs.in_force": 3},
+        {"active.normative_docs.issued": 2, "active.normative_docs.repealed": 4, "active.normative_docs.in_force": 33}])
+    s = score_values(pred, gold)
+    credit_ambiguous(s, None, [flagged])  # None: the case declares nothing
+    assert s.exact and s.ambiguous_flagged == 3 and s.missed == 0
+    s = score_values(pred, gold)  # without the diagnostic the nulls are misses, not wrong numbers
+    credit_ambiguous(s, None, [])
+    assert (s.missed, s.wrong_numbers, s.ambiguous_flagged) == (3, 0, 0)
+    other = Diagnostic(kind="blank_as_zero", keys=keys, message="", candidates=flagged.candidates)
+    s = score_values(pred, gold)  # only an "ambiguous" diagnostic is evidence
+    credit_ambiguous(s, None, [other])
+    assert s.missed == 3
+    s = score_values(pred, gold)  # the gold not among the candidates: missed
+    credit_ambiguous(s, None, [Diagnostic(kind="ambiguous", keys=keys, message="", candidates=flagged.candidates[:1])])
+    assert s.missed == 3 and s.ambiguous_flagged == 0
+    s = score_values(pred, gold)  # a case that declares an empty list: nothing is creditable
+    credit_ambiguous(s, [], [flagged])
+    assert s.missed == 3
+    s = score_values(pred, gold)  # a declared list restricts crediting to its keys
+    credit_ambiguous(s, keys[:1], [flagged])
+    assert s.ambiguous_flagged == 1 and s.missed == 2
+    absent = dict(pred)
+    del absent[keys[0]]
+    s = score_values(absent, gold)  # an absent key is never credited
+    credit_ambiguous(s, None, [flagged])
+    assert s.ambiguous_flagged == 2 and [w["key"] for w in s.wrong] == keys[:1]
+
+
+def test_real_cases_are_found_as_real(tmp_path):
+    real = tmp_path / "cases" / "real"
+    real.mkdir(parents=True)
+    other = tmp_path / "cases" / "seeds"
+    other.mkdir()
+    for folder in (real, other):
+        for name in ("003_d677def7845cc038.txt", "003_d677def7845cc038.gold.json"):
+            shutil.copy(SEED_GOLD / name, folder / name)
+    assert [(c.id, c.real) for c in find_cases(tmp_path / "cases")] == [
+        ("real/003_d677def7845cc038", True), ("seeds/003_d677def7845cc038", False)]
+    assert [c.real for c in find_cases(real)] == [True]
+    assert find_cases(real)[0].ambiguous_keys is None  # the seed's gold declares no ambiguous keys
+
+
+def test_run_reports_wrong_numbers_and_misses_per_case_tag_part_and_overall(tmp_path):
+    from gkllm.evaluation.render import markdown
+
+    cases_dir = tmp_path / "cases"
+    for folder in ("real", "seeds"):
+        (cases_dir / folder).mkdir(parents=True)
+        for name in ("003_d677def7845cc038.txt", "003_d677def7845cc038.gold.json"):
+            shutil.copy(SEED_GOLD / name, cases_dir / folder / name)
+    # the real copy's source prints one wrong number, and loses another
+    txt = cases_dir / "real" / "003_d677def7845cc038.txt"
+    gold = load_gold(cases_dir / "real" / "003_d677def7845cc038.gold.json")
+    gold["active.licensing"] = 15497  # the gold now disagrees with the printed 15498: the prediction is wrong
+    gold["narrative.trainings"] = 7  # the prose states no training count: the prediction's null is a miss
+    (cases_dir / "real" / "003_d677def7845cc038.gold.json").write_text(json.dumps(gold, ensure_ascii=False), "utf-8")
+    out = run(find_cases(cases_dir), ["parser"])["modes"]["parser"]
+    assert list(out["cases"]) == ["real/003_d677def7845cc038", "seeds/003_d677def7845cc038"]  # real first
+    rec = out["cases"]["real/003_d677def7845cc038"]
+    assert (rec["wrong_numbers"], rec["missed"], rec["real"], rec["exact"]) == (1, 1, True, False)
+    assert [w["kind"] for w in rec["wrong"]] == ["wrong_number", "missed"]  # wrong numbers listed first
+    assert out["real"]["wrong_numbers"] == 1 and out["real"]["missed"] == 1 and out["real"]["reports"] == 1
+    assert out["overall"]["wrong_numbers"] == 1 and out["overall"]["reports"] == 2
+    assert out["overall"]["by_part"]["2"]["wrong_numbers"] == 1
+    assert out["overall"]["by_part"]["narrative"]["missed"] == 1
+    assert out["by_tag"]["real"]["wrong_numbers"] == 1 and out["by_tag"]["seeds"]["wrong_numbers"] == 0
+    assert list(out["by_tag"]) == ["real", "seeds"] and out["real_tags"] == ["real"]
+    md = markdown({"date": "d", "gkllm_version": "v", "cases": 2, "modes": {"parser": out}})
+    assert md.index("## Real cases") < md.index("## Overall") < md.index("## Wrong numbers") < md.index("## Missed")
+    head = next(line for line in md.splitlines() if "| real · parser" in line)
+    assert head == "|  | real · parser | all · parser |"
+    rows = [line for line in md.splitlines() if line.startswith("| accuracy") or line.startswith("| wrong numbers")]
+    assert rows == ["| accuracy | 99.02% (202/204) | 99.51% (406/408) |", "| wrong numbers | 1 | 1 |"]
 
 
 def test_spaced_digits_in_a_span_are_grounded_but_other_numbers_are_not():

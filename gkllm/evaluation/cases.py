@@ -16,18 +16,32 @@ class Case:
     path: Path
     gold: dict[str, Any]
     tag: str  # layout or format: from the gold's "_case", else the folder name
+    real: bool = False  # a real report (under a folder named real/), not a generated one
 
     @property
     def inconsistent_rules(self) -> list[str]:
         return list(self.gold.get("_case", {}).get("inconsistent_rules", []))
 
     @property
-    def ambiguous_keys(self) -> list[str]:
-        return list(self.gold.get("_case", {}).get("ambiguous_keys", []))
+    def ambiguous_keys(self) -> list[str] | None:
+        """The keys the case declares ambiguous; ``None`` when it declares none (hand-written golds)."""
+        keys = self.gold.get("_case", {}).get("ambiguous_keys")
+        return None if keys is None else list(keys)
 
     @property
     def ambiguous(self) -> bool:
         return bool(self.gold.get("_case", {}).get("ambiguous", False))
+
+
+REAL_DIR = "real"
+
+
+def is_real(root: Path, rel: Path) -> bool:
+    """A case is real when it lies in a folder named ``real`` (``eval/cases/real/…``), whether the
+    eval runs over ``eval/cases`` (its id then starts with ``real/``), over that folder, or over a
+    folder inside it."""
+    root = root.resolve()
+    return REAL_DIR in rel.parts[:-1] or REAL_DIR in (root.name, root.parent.name)
 
 
 def find_cases(root: Path) -> list[Case]:
@@ -45,5 +59,5 @@ def find_cases(root: Path) -> list[Case]:
         meta = gold.get("_case", {})
         tag = meta.get("layout") or meta.get("format") or gold_path.parent.name
         rel = gold_path.parent.relative_to(root) / stem
-        cases.append(Case(id=rel.as_posix(), path=siblings[0], gold=gold, tag=str(tag)))
+        cases.append(Case(id=rel.as_posix(), path=siblings[0], gold=gold, tag=str(tag), real=is_real(root, rel)))
     return cases

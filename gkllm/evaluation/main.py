@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -23,7 +24,8 @@ def llm_status(model: str | None) -> tuple[bool, str]:
 
 
 def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, pattern: str | None) -> int:
+             min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
+             save_json: Path | None = None) -> int:
     console = Console(stderr=True)
     root = cases_dir or default_cases_dir()
     cases = [c for c in find_cases(root) if not pattern or pattern in c.id]
@@ -53,20 +55,34 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
         report = run(cases, modes, progress=tick,
                      meta={"cases_dir": str(root), "model": backend if ok and modes != ["parser"] else None,
                            "notes": notes})
-    terminal(report, Console())
+    out = Console()
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(width=160)  # piped or captured: the tables' full width, not 80 columns
+    terminal(report, out)
     regs = None
     if baseline:
         regs = regressions(report, json.loads(baseline.read_text(encoding="utf-8")))
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    (out_dir / "report.json").write_text(text, encoding="utf-8")
     (out_dir / "report.md").write_text(markdown(report, regs), encoding="utf-8")
     console.print(f"gkllm eval: wrote {out_dir / 'report.json'} and {out_dir / 'report.md'}")
+    if save_json:
+        save_json.parent.mkdir(parents=True, exist_ok=True)
+        save_json.write_text(text + "\n", encoding="utf-8")
+        console.print(f"gkllm eval: wrote {save_json}")
     status = 0
     if regs:
-        console.print(f"[red]gkllm eval: {len(regs)} values went from right to wrong against {baseline}[/red]")
+        console.print(f"[red]gkllm eval: {len(regs)} values went from right to wrong or null against {baseline}[/red]")
         for r in regs[:20]:
-            console.print(f"  {r['mode']} {r['case']} {r['key']}: gold {r['gold']!r}, got {r['got']!r}")
+            console.print(f"  {r['mode']} {r['case']} {r['key']} ({r['kind']}): gold {r['gold']!r}, got {r['got']!r}")
         status = 1
+    if max_wrong is not None:
+        for m, data in report["modes"].items():
+            n = data["overall"]["wrong_numbers"]
+            if n > max_wrong:
+                console.print(f"[red]gkllm eval: {m} has {n} wrong numbers, more than --max-wrong {max_wrong}[/red]")
+                status = 1
     if min_accuracy is not None:
         for m, data in report["modes"].items():
             acc = data["overall"]["accuracy"]

@@ -12,15 +12,20 @@ from .. import __version__
 from ..grounding import provenance_grounded
 from ..pipeline import extract_document, load
 from .cases import Case
-from .scoring import CaseScore, credit_ambiguous, score_rules, score_values
+from ..template import part_of
+from .scoring import KINDS, MISSED, WRONG_NUMBER, CaseScore, credit_ambiguous, kind_of, score_rules, score_values
 
 PARTS = ("2", "3", "4", "narrative")
+REAL = "real"  # the key of the real cases' summary in a mode's results
 
 
 @dataclass
 class Agg:
     values: int = 0
     correct: int = 0
+    wrong_numbers: int = 0
+    missed: int = 0
+    missing_keys: int = 0
     reports: int = 0
     exact_reports: int = 0
     errors: int = 0
@@ -35,12 +40,22 @@ class Agg:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
-    parts: dict[str, list[int]] = field(default_factory=dict)
+    parts: dict[str, list[int]] = field(default_factory=dict)  # part -> [correct, values, wrong numbers, missed]
 
     def add(self, rec: dict[str, Any]) -> None:
         self.reports += 1
         self.values += rec["total"]
         self.correct += rec["correct"]
+        for w in rec["wrong"]:
+            kind = kind_of(w)
+            if kind == WRONG_NUMBER:
+                self.wrong_numbers += 1
+            elif kind == MISSED:
+                self.missed += 1
+            else:
+                self.missing_keys += 1
+            if kind in (WRONG_NUMBER, MISSED):
+                self.parts.setdefault(part_of(w["key"]), [0, 0, 0, 0])[2 if kind == WRONG_NUMBER else 3] += 1
         self.exact_reports += int(rec["total"] > 0 and rec["correct"] == rec["total"])
         self.errors += int(rec["error"] is not None)
         self.ungrounded += len(rec["ungrounded"])
@@ -53,7 +68,7 @@ class Agg:
             setattr(self, k, getattr(self, k) + rec["llm"].get(k, 0))
         self.seconds += rec["seconds"]
         for part, (c, t) in rec["by_part"].items():
-            cell = self.parts.setdefault(part, [0, 0])
+            cell = self.parts.setdefault(part, [0, 0, 0, 0])
             cell[0] += c
             cell[1] += t
 
@@ -63,6 +78,9 @@ class Agg:
             "values": self.values,
             "correct": self.correct,
             "accuracy": self.correct / self.values if self.values else 0.0,
+            "wrong_numbers": self.wrong_numbers,
+            "missed": self.missed,
+            "missing_keys": self.missing_keys,
             "exact_reports": self.exact_reports,
             "exact_share": self.exact_reports / self.reports if self.reports else 0.0,
             "errors": self.errors,
@@ -76,7 +94,8 @@ class Agg:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds_per_report": self.seconds / self.reports if self.reports else 0.0,
-            "by_part": {p: {"correct": c, "values": t, "accuracy": c / t if t else 0.0} for p, (c, t) in sorted(self.parts.items())},
+            "by_part": {p: {"correct": c, "values": t, "accuracy": c / t if t else 0.0, "wrong_numbers": wn,
+                            "missed": m} for p, (c, t, wn, m) in sorted(self.parts.items())},
         }
 
 
@@ -113,9 +132,15 @@ def _record(case: Case, s: CaseScore, error: str | None, llm: dict[str, Any], un
             seconds: float) -> dict[str, Any]:
     return {
         "tag": case.tag,
+        "real": case.real,
         "total": s.total,
         "correct": s.correct,
-        "wrong": s.wrong,
+        "exact": s.exact,
+        "wrong_numbers": s.wrong_numbers,
+        "missed": s.missed,
+        "missing_keys": s.missing_keys,
+        # wrong numbers first: they are what a reader of the report must see
+        "wrong": sorted(s.wrong, key=lambda w: KINDS.index(w["kind"])),
         "by_part": s.by_part,
         "rules_agree": s.rules_agree,
         "rules_total": s.rules_total,
@@ -139,8 +164,11 @@ def run(cases: Iterable[Case], modes: list[str], *, progress: Callable[[str, Cas
         **(meta or {}),
         "modes": {},
     }
+    # the real cases lead: their records, and their tags, come first
+    cases.sort(key=lambda c: not c.real)
     for mode in modes:
-        overall, tags = Agg(), {}
+        overall, real, tags = Agg(), Agg(), {}
+        real_tags: set[str] = set()
         records = {}
         for case in cases:
             if progress:
@@ -148,17 +176,23 @@ def run(cases: Iterable[Case], modes: list[str], *, progress: Callable[[str, Cas
             rec = run_case(case, mode, extractor)
             records[case.id] = rec
             overall.add(rec)
+            if case.real:
+                real.add(rec)
+                real_tags.add(case.tag)
             tags.setdefault(case.tag, Agg()).add(rec)
         out["modes"][mode] = {
             "overall": overall.summary(),
-            "by_tag": {t: a.summary() for t, a in sorted(tags.items())},
+            REAL: real.summary() if real.reports else None,
+            "by_tag": {t: tags[t].summary() for t in sorted(tags, key=lambda t: (t not in real_tags, t))},
+            "real_tags": sorted(real_tags),
             "cases": records,
         }
     return out
 
 
 def regressions(current: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every value right in the baseline and wrong now (same mode, same case)."""
+    """Every value right in the baseline and not right now (same mode, same case), with its kind:
+    ``wrong_number`` (right → wrong), ``missed`` (right → null) or ``missing_key``."""
     found = []
     for mode, now in current["modes"].items():
         before = baseline.get("modes", {}).get(mode)
@@ -171,7 +205,7 @@ def regressions(current: dict[str, Any], baseline: dict[str, Any]) -> list[dict[
             was_wrong = {w["key"] for w in old["wrong"]}
             for w in rec["wrong"]:
                 if w["key"] not in was_wrong:
-                    found.append({"mode": mode, "case": cid, **w})
+                    found.append({"mode": mode, "case": cid, **w, "kind": kind_of(w)})
     return found
 
 

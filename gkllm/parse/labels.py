@@ -89,7 +89,8 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
                 i = s.find(word)
                 while i != -1:
                     j = i + len(word)
-                    if _bounded(view, folded, i, j, lo, hi) and not _in_header(s, i, j, header_words):
+                    if _bounded(view, folded, i, j, lo, hi) and \
+                            not _in_header(folded, view.orig(i), view.end(j), lo, hi, header_words):
                         a, b, ordinal = _widen(s, i, j, spec, word)
                         weight = 1 if kind == "group" else (3 if ordinal else 1)
                         hits.append((a, b, r, kind, weight))  # type: ignore[arg-type]
@@ -135,9 +136,14 @@ def _bounded(view: Squeezed, folded: str, i: int, j: int, lo: int, hi: int) -> b
     return before in _BOUNDARY_BEFORE and after in _BOUNDARY_AFTER
 
 
-def _in_header(s: str, i: int, j: int, header_words: Sequence[str]) -> bool:
-    """"法律服务机构其他" / "其他组织总计": the column header, not a row."""
-    before, after = s[max(0, i - 8) : i], s[j : j + 8]
+_GAP = re.compile(r"[\s|]+")
+
+
+def _in_header(folded: str, a: int, b: int, lo: int, hi: int, header_words: Sequence[str]) -> bool:
+    """"法律服务机构 其他" / "其他组织 总计": a word of the column header, not a row
+    (a row "其他" has its numbers between it and the next label "总计")."""
+    before = _GAP.sub("", folded[max(lo, a - 16) : a])
+    after = _GAP.sub("", folded[b : min(hi, b + 16)])
     return any(before.endswith(w) or after.startswith(w) for w in header_words)
 
 

@@ -39,7 +39,7 @@ from ..values import Value
 from .digit_runs import RunTask
 from .labels import LabelHit, RowSpec, find_labels, fuzzy_row, make_spec
 from .rows import Block, Break, Item, LabelItem, Placement, assign, build_items, is_run, positional
-from .stream import COUNT_LIMIT, Cell, Squeezed, Text, tokenize
+from .stream import COUNT_LIMIT, Cell, Squeezed, Text, silence_prose, tokenize
 
 RowHow = Literal["beside", "order", "run", "missing"]
 
@@ -147,14 +147,9 @@ def read_rows(stream: Stream, seg: Segment | None, part: int, specs: Sequence[Ro
         res.warnings.append(f"part {part}: none of its row labels was found")
         return res
     res.found = True
-    vocab = _vocabulary(part, template)
-    pieces: list[LabelHit | Cell | Text] = []
-    pos = lo
-    for h in hits:
-        pieces.extend(tokenize(doc, folded, pos, h.start, vocab))
-        pieces.append(LabelHit(h.row, h.start, h.end, h.kind, h.weight, doc.line_of(h.start)))
-        pos = h.end
-    pieces.extend(tokenize(doc, folded, pos, hi, vocab))
+    tokens = tokenize(doc, folded, lo, hi, _vocabulary(part, template))
+    pieces = silence_prose(
+        _overlay(tokens, [LabelHit(h.row, h.start, h.end, h.kind, h.weight, doc.line_of(h.start)) for h in hits]))
     res.cells = [p for p in pieces if isinstance(p, Cell) and p.kind == "number"]
     items = build_items(pieces)
     _fuzzy_labels(items, specs, doc)
@@ -165,6 +160,23 @@ def read_rows(stream: Stream, seg: Segment | None, part: int, specs: Sequence[Ro
     if stray:
         res.warnings.append(f"part {part}: {stray} printed number(s) belong to no row; not read")
     return res
+
+
+def _overlay(tokens: list[Cell | Text], hits: list[LabelHit]) -> list[LabelHit | Cell | Text]:
+    """Labels and tokens in printed order. A label's own text goes; numbers printed inside a
+    label's span (a label wrapped around its row's numbers) stay, after the label."""
+    out: list[LabelHit | Cell | Text] = []
+    k = 0
+    for t in tokens:
+        while k < len(hits) and hits[k].start <= t.start:
+            out.append(hits[k])
+            k += 1
+        inside = k > 0 and t.start < hits[k - 1].end
+        if inside and isinstance(t, Text):
+            continue
+        out.append(t)
+    out.extend(hits[k:])
+    return out
 
 
 def _fuzzy_labels(items: list[Item], specs: Sequence[RowSpec], doc: Document) -> None:
@@ -308,6 +320,7 @@ def read_part4(stream: Stream, seg: Segment | None) -> TableRead:
     keys = tuple(part4_keys())
     tokens = tokenize(stream.doc, stream.folded, seg.table_start if seg.table_start is not None else seg.start,
                       seg.end, _vocabulary(4, "2021"))
+    tokens = silence_prose(tokens)
     res.cells = [t for t in tokens if isinstance(t, Cell) and t.kind == "number"]
     items = build_items(tokens)
     blocks = [it for it in items if isinstance(it, Block) and it.count]

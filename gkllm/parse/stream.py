@@ -25,28 +25,36 @@ from ..text import compact
 
 NULL_MARKERS = frozenset({"/", "-", "--", "—", "——", "–", "无", "空", "\\", "-/-", "—/—", "/ /", "／"})
 
-_NON_SPACE = re.compile(r"\S+")
+# What the label view keeps: text, and a single digit that is an ordinal ("2." of "2.重复申请").
+# Numbers are dropped, so a label wrapped around its own numbers ("1.本机关不掌 / 1 0 0 0 0 0 1 /
+# 握相关政府信息") reads whole.
+_VIEW = re.compile(r"(?P<ord>[1-9](?=[.．、](?!\d)))|\d+?(?=[1-9][.．、](?!\d))|\d+(?:[.,]\d+)*|\s+|(?P<text>[^\d\s]+)")
 
 
 class Squeezed:
-    """The folded text of a region with all whitespace removed, and the way back.
+    """The folded text of a region with whitespace and numbers removed, and the way back.
 
-    ``s`` is what labels are searched in; ``orig(i)`` maps an index of ``s``
-    to the document offset of that character.
+    ``s`` is what labels and headings are searched in; ``orig(i)`` maps an
+    index of ``s`` to the document offset of that character.
     """
 
     __slots__ = ("s", "_cum", "_orig")
 
     def __init__(self, folded: str, start: int, end: int) -> None:
-        pieces = _NON_SPACE.findall(folded, start, end)
-        self.s = "".join(pieces)
+        parts: list[str] = []
         cum: list[int] = []
         orig: list[int] = []
         n = 0
-        for m in _NON_SPACE.finditer(folded, start, end):
+        for m in _VIEW.finditer(folded, start, end):
+            kind = m.lastgroup
+            if kind is None:
+                continue
+            piece = m.group()
+            parts.append(piece)
             cum.append(n)
             orig.append(m.start())
-            n += m.end() - m.start()
+            n += len(piece)
+        self.s = "".join(parts)
         self._cum = cum
         self._orig = orig
 
@@ -89,6 +97,7 @@ class Cell:
     value: int | float | None = None
     sep: Sep = "strong"  # separator printed before it: none (glued digits), spaces, or tab/pipe/newline
     note: str | None = None  # "(其中修订16件)" printed after the number
+    unit: str = ""  # "件" of "3件"
 
     @property
     def digits_only(self) -> bool:
@@ -117,7 +126,7 @@ _JUNK = (
     r"|共\s*\d{1,3}\s*页"
     r"|第\s*[(（]?\s*\d{1,3}\s*[)）]?\s*[条款项]"
     r"|[(（]\s*\d{1,2}\s*[)）]"
-    r"|(?<![\d.])\d{1,2}\s*[.．、](?=\s*[^\d\s.．、,，|/])"
+    r"|(?<![\d.])[1-9]\s*[.．、](?=\s*[^\d\s.．、,，|/])"
 )
 _TOKEN = re.compile(
     r"(?P<junk>" + _JUNK + r")"
@@ -184,7 +193,9 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
                     and _opens_label(folded[nb + 1]):
                 raw, nb = raw[:-1], nb - 1  # "…00000002.其他": the last digit is the next label's ordinal
             note = m.group("note")
-            out.append(Cell("number", raw, na, nb, doc.line_of(na), _value(raw), sep, note.strip() if note else None))
+            unit = m.group("unit") or ""
+            out.append(Cell("number", raw, na, nb, doc.line_of(na), _value(raw), sep, note.strip() if note else None,
+                            unit))
             sep, after_cell_sep = "", False
             continue
         kind = m.lastgroup
@@ -215,7 +226,7 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
         else:
             out.append(Text(_classify(text, vocabulary), text, a, b))
         sep = ""
-    return _drop_prose_numbers(_merge_text(out))
+    return _merge_text(out)
 
 
 def _opens_label(ch: str) -> bool:
@@ -287,24 +298,45 @@ def _merge_text(tokens: list[Token]) -> list[Token]:
     return out
 
 
-def _drop_prose_numbers(tokens: list[Token]) -> list[Token]:
-    """Prose runs from its first piece to its last sentence end; the numbers inside are prose."""
-    out: list[Token] = []
+def silence_prose(pieces: list) -> list:
+    """Numbers in a sentence are the sentence's, not cells.
+
+    A sentence runs from its first prose-like piece to the last sentence end
+    (。；) before the next row label, and back over what is glued to it
+    ("总数397条，其中…"). ``pieces`` may hold labels (anything not a Cell or
+    Text): a sentence never crosses one.
+    """
+    out: list = []
     i = 0
-    while i < len(tokens):
-        t = tokens[i]
+    n = len(pieces)
+    while i < n:
+        t = pieces[i]
         if not (isinstance(t, Text) and t.kind == "prose"):
             out.append(t)
             i += 1
             continue
+        start = t.start
+        while out and isinstance(out[-1], (Cell, Text)) and _glued(out[-1], start) and \
+                not (isinstance(out[-1], Text) and out[-1].kind == "ignore" and out[-1].text.strip() in ("|",)):
+            start = out.pop().start
         last = i
-        for j in range(i + 1, len(tokens)):
-            u = tokens[j]
+        for j in range(i + 1, n):
+            u = pieces[j]
+            if not isinstance(u, (Cell, Text)):
+                break
             if isinstance(u, Text) and u.kind != "ignore" and _PROSE_MARK.search(u.text):
                 last = j
-        out.append(Text("prose", "", t.start, tokens[last].end))
+        end = pieces[last].end
+        out.append(Text("prose", "", start, end))
         i = last + 1
     return out
+
+
+def _glued(t: "Cell | Text", nxt: int) -> bool:
+    """Nothing but a unit between ``t`` and what starts at ``nxt``: printed as one phrase."""
+    if isinstance(t, Cell):
+        return t.kind == "number" and nxt == t.end + len(t.unit)
+    return t.end == nxt and t.kind != "prose"
 
 
 def cells_of(tokens: list[Token]) -> Iterator[Cell]:

@@ -73,7 +73,7 @@ _BOUNDARY_AFTER = set(" \t\n\r|(（") | set("0123456789")
 
 
 def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[RowSpec],
-                header_words: Sequence[str] = ()) -> list[LabelHit]:
+                header_words: Sequence[str] = (), skip: Sequence[str] = ()) -> list[LabelHit]:
     """The chain of row labels printed in ``[lo, hi)``, in the template's order."""
     s = view.s
     hits: list[tuple[int, int, int, HitKind, int]] = []  # (sq_start, sq_end, row, kind, weight)
@@ -81,7 +81,7 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
         for anchor in spec.anchors:
             i = s.find(anchor)
             while i != -1:
-                a, b, ordinal = _widen(s, i, i + len(anchor), spec, anchor)
+                a, b, ordinal = _widen(s, i, i + len(anchor), spec, anchor, skip)
                 hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
                 i = s.find(anchor, i + 1)
         for kind, words in (("exact", spec.exact), ("group", spec.group)):
@@ -91,7 +91,7 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
                     j = i + len(word)
                     if _bounded(view, folded, i, j, lo, hi) and \
                             not _in_header(folded, view.orig(i), view.end(j), lo, hi, header_words):
-                        a, b, ordinal = _widen(s, i, j, spec, word)
+                        a, b, ordinal = _widen(s, i, j, spec, word, skip)
                         weight = 1 if kind == "group" else (3 if ordinal else 1)
                         hits.append((a, b, r, kind, weight))  # type: ignore[arg-type]
                     i = s.find(word, i + 1)
@@ -102,30 +102,55 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
     return [LabelHit(r, view.orig(a), view.end(b), kind, w) for a, b, r, kind, w in chain]
 
 
-def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str) -> tuple[int, int, bool]:
-    """Grow an anchor hit to the printed label around it, and its ordinal before it."""
+def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[str] = ()) -> tuple[int, int, bool]:
+    """Grow an anchor hit to the printed label around it, and its ordinal before it.
+
+    PDF text interleaves a group heading with the lines of a wrapped label
+    ("2.没 / （四） 有现成信 / 无法提供 息需要另 / 行制作"): going left, words of
+    ``skip`` (the table's headings) and Chinese ordinals are stepped over, so the
+    label starts at its own ordinal.
+    """
     label = spec.label
     p = label.find(anchor)
     if p == -1:
         p = 0
     q = p
-    while q > 0 and i > 0 and s[i - 1] == label[q - 1]:
-        i -= 1
-        q -= 1
+    start = i
+    while i > 0:
+        if q > 0 and s[i - 1] == label[q - 1]:
+            i -= 1
+            q -= 1
+            start = i
+            continue
+        k = _skip_back(s, i, skip)
+        if k is None:
+            break
+        i = k
+    i = start
     q = p + len(anchor)
     while q < len(label) and j < len(s) and s[j] == label[q]:
         j += 1
         q += 1
-    ordinal = False
-    if spec.ordinal and i >= 2 and s[i - 1] in ".．、" and s[i - 2] == spec.ordinal:
-        i -= 2
-        ordinal = True
-    else:
-        m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
-        if m:
-            i = m.start()
-            ordinal = True
-    return i, j, ordinal
+    for at in (i, _skip_back(s, i, skip)):
+        if at is None:
+            continue
+        if spec.ordinal and at >= 2 and s[at - 1] in ".．、" and s[at - 2] == spec.ordinal:
+            return at - 2, j, True
+        m = _CN_ORDINAL_BEFORE.search(s, max(0, at - 5), at)
+        if m and not spec.ordinal:
+            return m.start(), j, True
+    return i, j, False
+
+
+def _skip_back(s: str, i: int, skip: Sequence[str]) -> int | None:
+    """Where a heading word or a Chinese ordinal ending at ``i`` starts; None if none does."""
+    m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
+    if m:
+        return m.start()
+    for w in skip:
+        if s.startswith(w, i - len(w)) and i - len(w) >= 0:
+            return i - len(w)
+    return None
 
 
 def _bounded(view: Squeezed, folded: str, i: int, j: int, lo: int, hi: int) -> bool:

@@ -111,6 +111,16 @@ def _header_words(part: int) -> tuple[str, ...]:
     return tuple(fold(w) for w in words)
 
 
+@lru_cache(maxsize=None)
+def _headings(part: int) -> tuple[str, ...]:
+    """Group headings and their pieces (a heading wrapped over lines), longest first."""
+    if part != 3:
+        return ()
+    words = {compact(w) for w in (*PART3_GROUP_LABELS, "本年度办理结果")}
+    pieces = {w[a:b] for w in words for a in range(len(w)) for b in range(a + 2, len(w) + 1)}
+    return tuple(sorted(pieces, key=len, reverse=True))
+
+
 def detect_template(stream: Stream, segs: dict[int, Segment]) -> TemplateName:
     """2019 when part 2 prints a label only the 2019 template has."""
     seg = segs.get(2)
@@ -142,7 +152,7 @@ def read_rows(stream: Stream, seg: Segment | None, part: int, specs: Sequence[Ro
     doc, folded = stream.doc, stream.folded
     lo, hi = seg.start, seg.end
     view = Squeezed(folded, lo, hi)
-    hits = find_labels(view, folded, lo, hi, specs, _header_words(part))
+    hits = find_labels(view, folded, lo, hi, specs, _header_words(part), _headings(part))
     if not hits:
         res.warnings.append(f"part {part}: none of its row labels was found")
         return res
@@ -172,8 +182,8 @@ def _overlay(tokens: list[Cell | Text], hits: list[LabelHit]) -> list[LabelHit |
             out.append(hits[k])
             k += 1
         inside = k > 0 and t.start < hits[k - 1].end
-        if inside and isinstance(t, Text):
-            continue
+        if inside and (isinstance(t, Text) or (t.kind == "null" and not t.text.isascii())):
+            continue  # the label's own text ("无" of a letter-spaced "无 正 当 理 由" is not a blank)
         out.append(t)
     out.extend(hits[k:])
     return out

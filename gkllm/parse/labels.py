@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Literal, Sequence
 
 from ..text import compact, fold
@@ -78,12 +79,20 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
     s = view.s
     hits: list[tuple[int, int, int, HitKind, int]] = []  # (sq_start, sq_end, row, kind, weight)
     for r, spec in enumerate(specs):
+        found = len(hits)
         for anchor in spec.anchors:
             i = s.find(anchor)
             while i != -1:
                 a, b, ordinal = _widen(s, i, i + len(anchor), spec, anchor, skip)
                 hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
                 i = s.find(anchor, i + 1)
+        if len(hits) == found and skip:
+            # a heading printed across the label's lines ("属于国家 / )不 / 秘密"): its pieces may
+            # sit between the anchor's characters
+            for anchor in spec.anchors:
+                for m in _interleaved(anchor, _gap_chars(tuple(skip))).finditer(s):
+                    a, b, ordinal = _widen(s, m.start(), m.end(), spec, anchor, skip)
+                    hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
         for kind, words in (("exact", spec.exact), ("group", spec.group)):
             for word in words:
                 i = s.find(word)
@@ -100,6 +109,17 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
     hits = _dedupe(hits)
     chain = _best_chain(hits)
     return [LabelHit(r, view.orig(a), view.end(b), kind, w) for a, b, r, kind, w in chain]
+
+
+@lru_cache(maxsize=None)
+def _gap_chars(skip: tuple[str, ...]) -> str:
+    return "".join(sorted(set("".join(skip)) | set("()（）、.")))
+
+
+@lru_cache(maxsize=512)
+def _interleaved(anchor: str, gap: str) -> re.Pattern[str]:
+    between = "[" + re.escape(gap) + "]{0,4}"
+    return re.compile(between.join(re.escape(ch) for ch in anchor))
 
 
 def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[str] = ()) -> tuple[int, int, bool]:

@@ -25,7 +25,7 @@ from typing import Literal, Sequence, Union
 from .labels import LabelHit, RowSpec
 from .stream import Cell, Text
 
-MAX_WINDOW = 8  # labels in one window: more is not a stacked layout, it is a table that is not read
+MAX_WINDOW = 30  # labels in one window: a whole table whose label column was printed apart from its numbers
 MAX_MERGES = 2  # a row printed with a few more numbers than cells: numbers split by a stray space
 
 
@@ -262,6 +262,10 @@ def _window(items: list[Item], k: int, specs: Sequence[RowSpec], mirrored: bool
                 return None
             labels.append(it)
             balance -= specs[it.row].size
+            if balance == 0 and len(labels) > 1 and cells and not _gap_rows([lab.row for lab in labels]):
+                # labels printed after their numbers (a PDF's label column flowed after the number columns)
+                rows = [lab.row for lab in labels]
+                return rows, cells, {lab.row: lab.hit for lab in labels}, j
             continue
         if isinstance(it, Break) or not it.count:
             continue

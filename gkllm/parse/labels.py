@@ -113,7 +113,7 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
 
 @lru_cache(maxsize=None)
 def _gap_chars(skip: tuple[str, ...]) -> str:
-    return "".join(sorted(set("".join(skip)) | set("()（）、.")))
+    return "".join(sorted(set("".join(skip)) | set("()（）、.一二三四五六七八九十")))
 
 
 @lru_cache(maxsize=512)

@@ -206,6 +206,12 @@ def _beside(items: list[Item], k: int, spec: RowSpec) -> tuple[Placement, int] |
     return None
 
 
+def _exactly_beside(items: list[Item], k: int, spec: RowSpec) -> bool:
+    block, after = _next_block(items, k)
+    return block is not None and not any(c.kind == "empty" for c in block.cells) and len(block.filled) == spec.size \
+        and (after >= len(items) or not isinstance(items[after], Block))
+
+
 def is_run(filled: Sequence[Cell], n: int) -> bool:
     """Numbers that can only be this row's cells once their digits are re-split.
 
@@ -260,11 +266,15 @@ def _window(items: list[Item], k: int, specs: Sequence[RowSpec], mirrored: bool
         if isinstance(it, LabelItem):
             if labels and not _follows(labels[-1].row, it.row, mirrored):
                 return None
+            if labels and _exactly_beside(items, j - 1, specs[it.row]):
+                return None  # a label with exactly its own numbers beside it ends any window before it
             labels.append(it)
             balance -= specs[it.row].size
             if balance == 0 and len(labels) > 1 and cells and not _gap_rows([lab.row for lab in labels]):
                 # labels printed after their numbers (a PDF's label column flowed after the number columns)
                 rows = [lab.row for lab in labels]
+                if _straddles(rows, cells, labels, specs):
+                    return None
                 return rows, cells, {lab.row: lab.hit for lab in labels}, j
             continue
         if isinstance(it, Break) or not it.count:
@@ -278,12 +288,33 @@ def _window(items: list[Item], k: int, specs: Sequence[RowSpec], mirrored: bool
         balance += it.count
         if balance == 0 and len(labels) > 1:
             rows = [lab.row for lab in labels]
+            if _straddles(rows, cells, labels, specs):
+                return None
             return rows, cells, {lab.row: lab.hit for lab in labels}, j
         gap_rows = _gap_rows([lab.row for lab in labels])
         if gap_rows and balance == sum(specs[r].size for r in gap_rows):
             rows = sorted({lab.row for lab in labels} | set(gap_rows), reverse=mirrored)
+            if _straddles(rows, cells, labels, specs):
+                return None
             return rows, cells, {lab.row: lab.hit for lab in labels}, j
     return None
+
+
+def _straddles(rows: list[int], cells: list[Cell], labels: list[LabelItem], specs: Sequence[RowSpec]) -> bool:
+    """Does a label sit among one row's numbers? Then the numbers were printed column by
+    column around the labels (part of a row before its label, part after), and order cannot
+    tell which row each belongs to."""
+    pos = 0
+    for r in rows:
+        size = specs[r].size
+        mine = cells[pos : pos + size]
+        pos += size
+        if not mine:
+            continue
+        lo, hi = min(c.start for c in mine), max(c.start for c in mine)
+        if any(lo < lab.hit.start < hi for lab in labels):
+            return True
+    return False
 
 
 def _follows(a: int, b: int, mirrored: bool) -> bool:

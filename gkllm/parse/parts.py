@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import permutations
 from typing import Literal, Sequence
 
 from ..document import Document
@@ -230,6 +231,7 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
             windows.setdefault(p.window, []).append(p)
     doubtful = {w for w, ps in windows.items() if not _window_holds(ps, specs, rules)}
     for r, spec in enumerate(specs):
+        why: str | None = None
         p = placed.get(r)
         label = (p.label.start, p.label.end) if p is not None and p.label is not None else None
         if p is None or (p.cells is None and p.run is None):
@@ -248,11 +250,20 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         if p.how == "order" and p.window in doubtful:
             res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
             continue
+        if p.how == "beside":
+            cells, why = _line_order(cells, spec, rules)
+            if cells is None:
+                res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
+                res.warnings.append(f"row {spec.name}: {why}; left null")
+                res.diagnostics.append(Diagnostic(kind="ambiguous", keys=list(spec.keys), message=f"row {spec.name}: {why}"))
+                continue
         res.rows.append(RowRead(spec.name, spec.keys, label, span, p.how))
         for key, cell in zip(spec.keys, cells):
             v = cell_value(key, cell, res.warnings)
             if p.how == "order":
                 v.notes.append("placed by the order of the rows: its label is not printed beside it")
+            if p.how == "beside" and why:
+                v.notes.append(why)
             res.values[key] = v
     for w in sorted(doubtful):
         keys = [k for p in windows[w] for k in specs[p.row].keys]
@@ -262,6 +273,39 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
             message=f"rows {rows}: their numbers are not printed beside their labels and, placed by order, "
                     "break a rule of their rows; left null"))
         res.warnings.append(f"rows {rows}: numbers not beside their labels and not placeable by order; left null")
+
+
+def _line_order(cells: list[Cell | None], spec: RowSpec, rules: Sequence[Rule]
+                ) -> tuple[list[Cell | None] | None, str | None]:
+    """A row printed over several lines (PDF text puts a cell a line above the others when
+    its box is taller) is read in printed order only if its own rules hold so; else in the one
+    order of its lines that they allow; else not at all."""
+    inside = [r for r in rules if all(k in spec.keys for k in r.operands)]
+    if not inside or any(c is None or c.kind != "number" for c in cells):
+        return cells, None
+
+    def holds(order: Sequence[Cell]) -> bool:
+        values = {k: c.value for k, c in zip(spec.keys, order)}
+        return all(r.holds(values) is not False for r in inside)
+
+    printed = [c for c in cells if c is not None]
+    if holds(printed):
+        return cells, None
+    groups: list[list[Cell]] = []
+    for c in printed:
+        if groups and groups[-1][-1].line == c.line:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    if len(groups) < 2 or all(len(g) == 1 for g in groups):
+        return cells, None  # one line, or one cell per line: the order is as printed; a failing rule is the report's
+    fits = [order for order in permutations(groups) if list(order) != groups and len(groups) <= 4
+            and holds([c for g in order for c in g])]
+    if len(fits) == 1:
+        return [c for g in fits[0] for c in g], (f"printed over {len(groups)} lines out of column order; read in the "
+                                                 "only order of its lines under which its rules hold")
+    return None, (f"printed over {len(groups)} lines, and its rules fail as read"
+                  + (f" and hold in {len(fits)} other orders of its lines" if fits else ""))
 
 
 def _window_holds(ps: list[Placement], specs: Sequence[RowSpec], rules: Sequence[Rule]) -> bool:

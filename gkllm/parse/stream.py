@@ -257,7 +257,8 @@ def _classify(text: str, vocabulary: str) -> Literal["ignore", "unknown", "prose
     c = compact(text)
     if not c or _MD_RULE.fullmatch(c):
         return "ignore"
-    if len(c) <= _MAX_LABEL_TEXT and c in vocabulary:
+    bare = c.strip("()（）,，、.．:：“”\"")
+    if len(c) <= _MAX_LABEL_TEXT and (c in vocabulary or (bare and bare in vocabulary)):
         return "ignore"
     if len(c) <= 3 * _MAX_LABEL_TEXT and _covered(c, vocabulary):
         return "ignore"

@@ -292,6 +292,13 @@ def _window(items: list[Item], k: int, specs: Sequence[RowSpec], mirrored: bool
                 return None
             return rows, cells, {lab.row: lab.hit for lab in labels}, j
         gap_rows = _gap_rows([lab.row for lab in labels])
+        if not gap_rows and balance > 0:
+            # rows after the window's last label whose labels were not found, up to the next label found
+            nxt = next((x.row for x in items[j:] if isinstance(x, LabelItem)), None)
+            last = labels[-1].row
+            if nxt is not None and _follows(last, nxt, mirrored):
+                step = -1 if mirrored else 1
+                gap_rows = list(range(last + step, nxt, step))
         if gap_rows and balance == sum(specs[r].size for r in gap_rows):
             rows = sorted({lab.row for lab in labels} | set(gap_rows), reverse=mirrored)
             if _straddles(rows, cells, labels, specs):

@@ -106,6 +106,9 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
                     i = s.find(word, i + 1)
     if not hits:
         return []
+    # a label with numbers in or right after it is where its row is printed: among chains of equal
+    # evidence, the one through such labels wins over labels a PDF printed apart from their rows
+    hits = [(a, b, r, kind, 2 * w + _numbers_near(view, folded, a, b, hi)) for a, b, r, kind, w in hits]
     hits = _dedupe(hits)
     chain = _best_chain(hits)
     return [LabelHit(r, view.orig(a), view.end(b), kind, w) for a, b, r, kind, w in chain]
@@ -171,6 +174,16 @@ def _skip_back(s: str, i: int, skip: Sequence[str]) -> int | None:
         if s.startswith(w, i - len(w)) and i - len(w) >= 0:
             return i - len(w)
     return None
+
+
+_DIGIT_NEXT = re.compile(r"\s*\d")
+_NUMBER_INSIDE = re.compile(r"\d(?![.．、\d])")
+
+
+def _numbers_near(view: Squeezed, folded: str, i: int, j: int, hi: int) -> int:
+    """1 when a number (not the label's ordinal) is printed inside the label or right after it."""
+    a, b = view.orig(i), view.end(j)
+    return int(_NUMBER_INSIDE.search(folded, a, b) is not None or _DIGIT_NEXT.match(folded, b, hi) is not None)
 
 
 def _bounded(view: Squeezed, folded: str, i: int, j: int, lo: int, hi: int) -> bool:

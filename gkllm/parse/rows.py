@@ -142,6 +142,13 @@ def _scan(items: list[Item], specs: Sequence[RowSpec], mirrored: bool) -> tuple[
             p.window = window
             placed[it.row] = p
             continue
+        stacked = _stacked_lines(items, k, specs)
+        if stacked is not None:
+            ps, k = stacked
+            for p in ps:
+                p.window = window
+                placed[p.row] = p
+            continue
         win = _window(items, k, specs, mirrored)
         if win is not None:
             rows, cells, labels, k = win
@@ -251,6 +258,38 @@ def positional(block: Block, n: int, label_line: int) -> list[Cell | None] | Non
         if len(window) == n and a >= 0:
             return [c if c.kind != "empty" else None for c in window]
     return None
+
+
+def _stacked_lines(items: list[Item], k: int, specs: Sequence[RowSpec]) -> tuple[list[Placement], int] | None:
+    """Labels printed one after another, then one printed line of numbers per label: each
+    line is its label's row, even when a line's count is off (a number cut by a space)."""
+    labels: list[LabelItem] = []
+    j = k
+    while j < len(items) and isinstance(items[j], (LabelItem, Break)):
+        if isinstance(items[j], LabelItem):
+            labels.append(items[j])  # type: ignore[arg-type]
+        j += 1
+    if len(labels) < 2 or j >= len(items) or not isinstance(items[j], Block):
+        return None
+    block: Block = items[j]  # type: ignore[assignment]
+    after = j + 1
+    if any(c.kind == "empty" for c in block.cells):
+        return None
+    lines: dict[int, list[Cell]] = {}
+    for c in block.filled:
+        lines.setdefault(c.line, []).append(c)
+    if len(lines) != len(labels) or any(labels[m].row >= labels[m + 1].row for m in range(len(labels) - 1)):
+        return None
+    out = []
+    for lab, (_, cells) in zip(labels, sorted(lines.items())):
+        n = specs[lab.row].size
+        if len(cells) == n:
+            out.append(Placement(lab.row, list(cells), how="order", label=lab.hit))
+        elif is_run(cells, n):
+            out.append(Placement(lab.row, run=list(cells), how="order", label=lab.hit))
+        else:
+            return None
+    return out, after
 
 
 def _window(items: list[Item], k: int, specs: Sequence[RowSpec], mirrored: bool

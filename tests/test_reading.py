@@ -8,7 +8,7 @@ from gkllm import extract
 from gkllm.ingest import read_bytes
 from gkllm.models import Report
 from gkllm.normalize import normalize
-from gkllm.segment import segment
+from gkllm.segment import Stream, segment
 from gkllm.template import flat_keys, table_keys
 
 from .conftest import SEEDS
@@ -32,9 +32,9 @@ def test_normalize_cleans_word_and_web_debris():
 
 def test_segment_finds_parts_without_numbering():
     doc = read_bytes(SEED_003.read_bytes(), "003")
-    segs = segment(doc)
+    segs = segment(Stream.of(doc))
     assert set(segs) == {1, 2, 3, 4, 5, 6}
-    assert doc.lines[segs[5].start_line].strip() == "存在的主要问题及改进情况"
+    assert doc.text[segs[5].start:].split("\n", 1)[0].strip() == "存在的主要问题及改进情况"
 
 
 def test_applicant_table_under_part_four_numbering():

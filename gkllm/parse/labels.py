@@ -27,7 +27,7 @@ from typing import Literal, Sequence
 from ..text import compact, fold
 from .stream import Squeezed
 
-HitKind = Literal["anchor", "exact", "group", "fuzzy"]
+HitKind = Literal["anchor", "exact", "group", "fuzzy", "displaced"]
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,15 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
     hits = [(a, b, r, kind, 2 * w + _numbers_near(view, folded, a, b, hi)) for a, b, r, kind, w in hits]
     hits = _dedupe(hits)
     chain = _best_chain(hits)
-    return [LabelHit(r, view.orig(a), view.end(b), kind, w) for a, b, r, kind, w in chain]
+    out = [LabelHit(r, view.orig(a), view.end(b), kind, w) for a, b, r, kind, w in chain]
+    # labels printed away from their rows (a PDF's label column flowed elsewhere): not rows here,
+    # but still label text, so numbers on either side of them are not one block
+    taken = [(a, b) for a, b, *_ in chain]
+    for a, b, r, kind, w in hits:
+        if kind == "anchor" and not any(a < tb and ta < b for ta, tb in taken):
+            out.append(LabelHit(r, view.orig(a), view.end(b), "displaced", 0))
+            taken.append((a, b))
+    return sorted(out, key=lambda h: h.start)
 
 
 @lru_cache(maxsize=None)

@@ -161,6 +161,8 @@ def read_rows(stream: Stream, seg: Segment | None, part: int, specs: Sequence[Ro
     tokens = tokenize(doc, folded, lo, hi, _vocabulary(part, template))
     pieces = silence_prose(
         _overlay(tokens, [LabelHit(h.row, h.start, h.end, h.kind, h.weight, doc.line_of(h.start)) for h in hits]))
+    pieces = [Text("label", folded[p.start:p.end], p.start, p.end) if isinstance(p, LabelHit) and p.kind == "displaced"
+              else p for p in pieces]
     res.cells = [p for p in pieces if isinstance(p, Cell) and p.kind == "number"]
     items = build_items(pieces)
     _fuzzy_labels(items, specs, doc)

@@ -108,7 +108,7 @@ class Cell:
 class Text:
     """A printed piece of text that is not a row label."""
 
-    kind: Literal["ignore", "unknown", "prose"]
+    kind: Literal["ignore", "unknown", "prose", "label"]  # label: a row label printed away from its row
     text: str
     start: int
     end: int

@@ -93,6 +93,15 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
                 for m in _interleaved(anchor, _gap_chars(tuple(skip))).finditer(s):
                     a, b, ordinal = _widen(s, m.start(), m.end(), spec, anchor, skip)
                     hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
+        if spec.ordinal and len(spec.label) >= 6:
+            # the first line of a label wrapped away from the rest ("3.要求提供" … "公开出版物"):
+            # its ordinal and first four characters are as distinctive as an anchor
+            head = f"{spec.ordinal}.{spec.label[:4]}"
+            i = s.find(head)
+            while i != -1:
+                if not any(h[2] == r and h[0] <= i < h[1] for h in hits[found:]):
+                    hits.append((i, i + len(head), r, "anchor", 2))
+                i = s.find(head, i + 1)
         for kind, words in (("exact", spec.exact), ("group", spec.group)):
             for word in words:
                 i = s.find(word)

@@ -19,6 +19,11 @@ def _side(values: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
     return float(sum(values[k] for k in keys))
 
 
+def _result(**fields: Any) -> RuleResult:
+    # built from gkllm's own values; a report has ~60, and validating each was a fifth of the parser's time
+    return RuleResult.model_construct(**fields)
+
+
 def check_rule(rule: Rule, values: Mapping[str, Any]) -> RuleResult:
     """One rule's verdict: passed, failed (with both sides) or not_assessable (a null operand)."""
     holds = rule.holds(values)
@@ -26,17 +31,17 @@ def check_rule(rule: Rule, values: Mapping[str, Any]) -> RuleResult:
     keys = list(rule.operands)
     if holds is None:
         missing = [k for k in rule.lhs + rule.rhs if values.get(k) is None]
-        return RuleResult(id=rule.id, scope=rule.scope, status="not_assessable", lhs=lhs, rhs=rhs, keys=keys,
-                          detail=f"null operand: {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
+        return _result(id=rule.id, scope=rule.scope, status="not_assessable", lhs=lhs, rhs=rhs, keys=keys,
+                       detail=f"null operand: {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}")
     if holds:
-        return RuleResult(id=rule.id, scope=rule.scope, status="passed", lhs=lhs, rhs=rhs, keys=keys,
-                          detail=_which_form(rule, values))
+        return _result(id=rule.id, scope=rule.scope, status="passed", lhs=lhs, rhs=rhs, keys=keys,
+                       detail=_which_form(rule, values))
     detail = f"{' + '.join(rule.lhs)} = {lhs:g} but {_short(rule.rhs)} = {rhs:g}"
     for alt in rule.alt_rhs:
         other = _side(values, alt)
         if other is not None:
             detail += f"; {_short(alt)} = {other:g}"
-    return RuleResult(id=rule.id, scope=rule.scope, status="failed", lhs=lhs, rhs=rhs, keys=keys, detail=detail)
+    return _result(id=rule.id, scope=rule.scope, status="failed", lhs=lhs, rhs=rhs, keys=keys, detail=detail)
 
 
 def _which_form(rule: Rule, values: Mapping[str, Any]) -> str | None:

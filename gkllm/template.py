@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 TemplateName = Literal["2021", "2019"]
@@ -326,12 +326,22 @@ def part4_keys() -> list[str]:
 
 def table_keys(template: TemplateName = "2021") -> list[str]:
     """The numbers of parts 2-4 (200 for the 2021 template)."""
-    return part2_keys(template) + part3_keys(template) + part4_keys()
+    return list(_table_keys(template))
+
+
+@lru_cache(maxsize=None)
+def _table_keys(template: TemplateName) -> tuple[str, ...]:
+    return tuple(part2_keys(template) + part3_keys(template) + part4_keys())
 
 
 def flat_keys(template: TemplateName = "2021") -> list[str]:
     """Every key of the contract, in output order."""
-    return list(META_KEYS) + table_keys(template) + list(NARRATIVE_KEYS)
+    return list(_flat_keys(template))
+
+
+@lru_cache(maxsize=None)
+def _flat_keys(template: TemplateName) -> tuple[str, ...]:
+    return tuple(META_KEYS) + _table_keys(template) + tuple(NARRATIVE_KEYS)
 
 
 KeyKind = Literal["count", "amount", "signed"]
@@ -405,11 +415,12 @@ class Rule:
     soft: bool = False
     alt_rhs: tuple[tuple[str, ...], ...] = ()
 
-    @property
-    def operands(self) -> tuple[str, ...]:
-        """Every key the rule reads (lhs, rhs, then the alternatives' extra keys)."""
+    operands: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # every key the rule reads (lhs, rhs, then the alternatives' extra keys); read in hot loops
         extra = tuple(k for alt in self.alt_rhs for k in alt if k not in self.lhs and k not in self.rhs)
-        return self.lhs + self.rhs + tuple(dict.fromkeys(extra))
+        object.__setattr__(self, "operands", self.lhs + self.rhs + tuple(dict.fromkeys(extra)))
 
     def holds(self, values: Mapping[str, float | int | None]) -> bool | None:
         """True or False; None when an operand it needs is null or absent (not assessable)."""

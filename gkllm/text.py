@@ -43,8 +43,13 @@ def _fold_chars() -> frozenset[str]:
 
 def fold_text(text: str) -> str:
     """``fold`` for long text: same length, so offsets still hold."""
-    # most text has nothing to fold: a C-speed set test decides before any per-character work
-    t = text.translate(_fold_table()) if not _fold_chars().isdisjoint(text) else text
+    # most text has nothing or one or two characters to fold: a C-speed set test decides, and
+    # str.replace per character present beats translating every character
+    t = text
+    if not _fold_chars().isdisjoint(text):
+        table = _fold_table()
+        for ch in _fold_chars().intersection(text):
+            t = t.replace(ch, table[ord(ch)])
     for variant, canonical in LABEL_SYNONYMS.items():
         if variant in t:
             t = t.replace(variant, canonical)

@@ -76,40 +76,43 @@ _BOUNDARY_AFTER = set(" \t\n\r|(（") | set("0123456789")
 def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[RowSpec],
                 header_words: Sequence[str] = (), skip: Sequence[str] = ()) -> list[LabelHit]:
     """The chain of row labels printed in ``[lo, hi)``, in the template's order."""
-    s = view.s
+    # the region's part of the view: whitespace and numbers are not in it, so a label is found
+    # whatever the line structure and whatever numbers a PDF printed inside it
+    s = view.s[: view.index(hi)]
+    lo_i = view.index(lo)
     hits: list[tuple[int, int, int, HitKind, int]] = []  # (sq_start, sq_end, row, kind, weight)
     for r, spec in enumerate(specs):
         found = len(hits)
         for anchor in spec.anchors:
-            i = s.find(anchor)
+            i = s.find(anchor, lo_i)
             while i != -1:
-                a, b, ordinal = _widen(s, i, i + len(anchor), spec, anchor, skip)
+                a, b, ordinal = _widen(s, i, i + len(anchor), spec, anchor, skip, lo_i)
                 hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
                 i = s.find(anchor, i + 1)
         if len(hits) == found and skip:
             # a heading printed across the label's lines ("属于国家 / )不 / 秘密"): its pieces may
             # sit between the anchor's characters
             for anchor in spec.anchors:
-                for m in _interleaved(anchor, _gap_chars(tuple(skip))).finditer(s):
-                    a, b, ordinal = _widen(s, m.start(), m.end(), spec, anchor, skip)
+                for m in _interleaved(anchor, _gap_chars(tuple(skip))).finditer(s, lo_i):
+                    a, b, ordinal = _widen(s, m.start(), m.end(), spec, anchor, skip, lo_i)
                     hits.append((a, b, r, "anchor", 3 if ordinal or not spec.ordinal else 2))
         if spec.ordinal and len(spec.label) >= 6:
             # the first line of a label wrapped away from the rest ("3.要求提供" … "公开出版物"):
             # its ordinal and first four characters are as distinctive as an anchor
             head = f"{spec.ordinal}.{spec.label[:4]}"
-            i = s.find(head)
+            i = s.find(head, lo_i)
             while i != -1:
                 if not any(h[2] == r and h[0] <= i < h[1] for h in hits[found:]):
                     hits.append((i, i + len(head), r, "anchor", 2))
                 i = s.find(head, i + 1)
         for kind, words in (("exact", spec.exact), ("group", spec.group)):
             for word in words:
-                i = s.find(word)
+                i = s.find(word, lo_i)
                 while i != -1:
                     j = i + len(word)
                     if _bounded(view, folded, i, j, lo, hi) and \
                             not _in_header(folded, view.orig(i), view.end(j), lo, hi, header_words):
-                        a, b, ordinal = _widen(s, i, j, spec, word, skip)
+                        a, b, ordinal = _widen(s, i, j, spec, word, skip, lo_i)
                         weight = 1 if kind == "group" else (3 if ordinal else 1)
                         hits.append((a, b, r, kind, weight))  # type: ignore[arg-type]
                     i = s.find(word, i + 1)
@@ -142,7 +145,8 @@ def _interleaved(anchor: str, gap: str) -> re.Pattern[str]:
     return re.compile(between.join(re.escape(ch) for ch in anchor))
 
 
-def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[str] = ()) -> tuple[int, int, bool]:
+def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[str] = (), floor: int = 0
+           ) -> tuple[int, int, bool]:
     """Grow an anchor hit to the printed label around it, and its ordinal before it.
 
     PDF text interleaves a group heading with the lines of a wrapped label
@@ -156,7 +160,7 @@ def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[st
         p = 0
     q = p
     start = i
-    while i > 0:
+    while i > floor:
         if q > 0 and s[i - 1] == label[q - 1]:
             i -= 1
             q -= 1
@@ -184,13 +188,24 @@ def _widen(s: str, i: int, j: int, spec: RowSpec, anchor: str, skip: Sequence[st
 
 def _skip_back(s: str, i: int, skip: Sequence[str]) -> int | None:
     """Where a heading word or a Chinese ordinal ending at ``i`` starts; None if none does."""
-    m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
-    if m:
-        return m.start()
-    for w in skip:
-        if s.startswith(w, i - len(w)) and i - len(w) >= 0:
-            return i - len(w)
-    return None
+    if i == 0:
+        return None
+    last = s[i - 1]
+    if last in ")）、.．":
+        m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
+        if m:
+            return m.start()
+    if not skip or last not in _gap_chars(tuple(skip)):
+        return None
+    pattern, longest = _skip_pattern(tuple(skip))
+    m = pattern.search(s, max(0, i - longest), i)
+    return m.start() if m else None
+
+
+@lru_cache(maxsize=None)
+def _skip_pattern(skip: tuple[str, ...]) -> tuple[re.Pattern[str], int]:
+    """One regex for "a heading word ends here", longest words first."""
+    return re.compile("(?:" + "|".join(re.escape(w) for w in skip) + ")$"), max(len(w) for w in skip)
 
 
 _DIGIT_NEXT = re.compile(r"\s*\d")

@@ -40,7 +40,7 @@ from ..values import Value
 from .digit_runs import RunTask
 from .labels import LabelHit, RowSpec, find_labels, fuzzy_row, make_spec
 from .rows import Block, Break, Item, LabelItem, Placement, assign, build_items, is_run, positional
-from .stream import COUNT_LIMIT, Cell, Squeezed, Text, silence_prose, tokenize
+from .stream import COUNT_LIMIT, Cell, Text, silence_prose, tokenize
 
 RowHow = Literal["beside", "order", "run", "missing"]
 
@@ -152,8 +152,7 @@ def read_rows(stream: Stream, seg: Segment | None, part: int, specs: Sequence[Ro
         return res
     doc, folded = stream.doc, stream.folded
     lo, hi = seg.start, seg.end
-    view = Squeezed(folded, lo, hi)
-    hits = find_labels(view, folded, lo, hi, specs, _header_words(part), _headings(part))
+    hits = find_labels(stream.view, folded, lo, hi, specs, _header_words(part), _headings(part))
     if not hits:
         res.warnings.append(f"part {part}: none of its row labels was found")
         return res
@@ -253,7 +252,7 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
             res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
             continue
         if p.how == "beside":
-            cells, why = _line_order(cells, spec, rules)
+            cells, why = _line_order(cells, spec, template)
             if cells is None:
                 res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
                 res.warnings.append(f"row {spec.name}: {why}; left null")
@@ -277,12 +276,19 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         res.warnings.append(f"rows {rows}: numbers not beside their labels and not placeable by order; left null")
 
 
-def _line_order(cells: list[Cell | None], spec: RowSpec, rules: Sequence[Rule]
+@lru_cache(maxsize=512)
+def _rules_within(template: TemplateName, keys: tuple[str, ...]) -> tuple[Rule, ...]:
+    """The rules whose every operand is one of ``keys`` (R3 for a part-3 row)."""
+    inside = set(keys)
+    return tuple(r for r in rules_for(template) if inside.issuperset(r.operands))
+
+
+def _line_order(cells: list[Cell | None], spec: RowSpec, template: TemplateName
                 ) -> tuple[list[Cell | None] | None, str | None]:
     """A row printed over several lines (PDF text puts a cell a line above the others when
     its box is taller) is read in printed order only if its own rules hold so; else in the one
     order of its lines that they allow; else not at all."""
-    inside = [r for r in rules if all(k in spec.keys for k in r.operands)]
+    inside = _rules_within(template, spec.keys)
     if not inside or any(c is None or c.kind != "number" for c in cells):
         return cells, None
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Literal
+from typing import Iterator, Literal, NamedTuple
 
 from ..document import Document
 from ..text import compact
@@ -85,8 +84,7 @@ class Squeezed:
 Sep = Literal["", " ", "strong"]
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One printed cell: a number, a null marker, or an empty cell between separators."""
 
     kind: Literal["number", "null", "empty"]
@@ -104,8 +102,7 @@ class Cell:
         return self.kind == "number" and self.text.isdigit()
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """A printed piece of text that is not a row label."""
 
     kind: Literal["ignore", "unknown", "prose", "label"]  # label: a row label printed away from its row
@@ -164,67 +161,70 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     """
     footers = [(m.start(), m.end()) for m in PAGE_FOOTER.finditer(folded, start, end)] if "\n" in folded[start:end] else []
     out: list[Token] = []
+    append = out.append
+    line_of = doc.line_of
     sep: Sep = "strong"
     after_cell_sep = False  # the last separator was a tab or pipe inside a line: an empty cell may follow
     line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
     for m in _TOKEN.finditer(folded, start, end):
-        a, b = m.start(), m.end()
-        if m.lastgroup != "sep" and m.lastgroup != "space":
-            line_cells = -1
-        if footers and any(fa <= a < fb for fa, fb in footers):
-            if out and isinstance(out[-1], Text) and out[-1].kind == "ignore" and out[-1].end >= a:
-                continue
-            fa, fb = next((fa, fb) for fa, fb in footers if fa <= a < fb)
-            out.append(Text("ignore", folded[fa:fb], fa, fb))
-            sep = "strong"
-            continue
-        if m.group("junk") is not None:
-            out.append(Text("ignore", m.group(), a, b))
-            sep, after_cell_sep = "", False
-            continue
-        raw = m.group("num")
-        if raw is not None:
-            na, nb = m.start("num"), m.end("num")
-            if len(raw) - raw.count(",") - raw.count(".") > RUN_LIMIT:
-                out.append(Text("unknown", raw, na, nb))  # too long for any row: text, not cells
-                sep, after_cell_sep = "", False
-                continue
-            if raw.isdigit() and len(raw) > 1 and b == nb and nb + 1 < end and folded[nb] in ".．、" \
-                    and _opens_label(folded[nb + 1]):
-                raw, nb = raw[:-1], nb - 1  # "…00000002.其他": the last digit is the next label's ordinal
-            note = m.group("note")
-            unit = m.group("unit") or ""
-            out.append(Cell("number", raw, na, nb, doc.line_of(na), _value(raw), sep, note.strip() if note else None,
-                            unit))
-            sep, after_cell_sep = "", False
-            continue
         kind = m.lastgroup
-        if kind == "sep":
-            s = m.group()
-            inline = "\n" not in s and "\r" not in s
-            if not inline:
-                if line_cells > 0:
-                    # a line of nothing but a tab or pipes: one empty cell (one-cell-per-line dumps print blanks so)
-                    out.append(Cell("empty", "", a, a, doc.line_of(a)))
-                line_cells = 0
-            elif line_cells >= 0:
-                line_cells += 1
-            if after_cell_sep and inline and not _closes_line(folded, b, end):
-                # two tabs/pipes with only spaces between: an empty cell (not a pipe table's last border)
-                out.append(Cell("empty", "", a, a, doc.line_of(a)))
-            after_cell_sep = inline and not _opens_line(folded, a)
-            sep = "strong"
-            continue
+        a = m.start()
         if kind == "space":
             if sep == "":
                 sep = " "
             continue
-        text = m.group()
+        if kind == "sep":
+            b = m.end()
+            if folded[a] in "\n\r":
+                if line_cells > 0:
+                    # a line of nothing but a tab or pipes: one empty cell (one-cell-per-line dumps print blanks so)
+                    append(Cell("empty", "", a, a, line_of(a)))
+                line_cells = 0
+                after_cell_sep = False
+            else:
+                if after_cell_sep and not _closes_line(folded, b, end):
+                    # two tabs/pipes with only spaces between: an empty cell (not a pipe table's last border)
+                    append(Cell("empty", "", a, a, line_of(a)))
+                after_cell_sep = line_cells < 0 or line_cells > 0
+                if line_cells >= 0:
+                    line_cells += 1
+            sep = "strong"
+            continue
+        line_cells = -1
+        b = m.end()
+        if footers and any(fa <= a < fb for fa, fb in footers):
+            if out and isinstance(out[-1], Text) and out[-1].kind == "ignore" and out[-1].end >= a:
+                continue
+            fa, fb = next((fa, fb) for fa, fb in footers if fa <= a < fb)
+            append(Text("ignore", folded[fa:fb], fa, fb))
+            sep = "strong"
+            continue
         after_cell_sep = False
-        if text in NULL_MARKERS and _bounded(folded, a, b, start, end):
-            out.append(Cell("null", text, a, b, doc.line_of(a), None, sep))
-        else:
-            out.append(Text(_classify(text, vocabulary), text, a, b))
+        if kind == "junk":
+            append(Text("ignore", m.group(), a, b))
+            sep = ""
+            continue
+        if kind == "text":
+            text = m.group()
+            if text in NULL_MARKERS and _bounded(folded, a, b, start, end):
+                append(Cell("null", text, a, b, line_of(a), None, sep))
+            else:
+                append(Text(_classify(text, vocabulary), text, a, b))
+            sep = ""
+            continue
+        # a number, with its unit or note
+        raw = m.group("num")
+        na, nb = a, m.end("num")
+        if len(raw) - raw.count(",") - raw.count(".") > RUN_LIMIT:
+            append(Text("unknown", raw, na, nb))  # too long for any row: text, not cells
+            sep = ""
+            continue
+        if b == nb and nb + 1 < end and folded[nb] in ".．、" and len(raw) > 1 and raw.isdigit() \
+                and _opens_label(folded[nb + 1]):
+            raw, nb = raw[:-1], nb - 1  # "…00000002.其他": the last digit is the next label's ordinal
+        note = m.group("note")
+        append(Cell("number", raw, na, nb, line_of(na), _value(raw), sep, note.strip() if note else None,
+                    m.group("unit") or ""))
         sep = ""
     return _merge_text(out)
 
@@ -238,11 +238,6 @@ def _bounded(text: str, a: int, b: int, lo: int, hi: int) -> bool:
     before = text[a - 1] if a > lo else " "
     after = text[b] if b < hi else " "
     return (before.isspace() or before == "|" or before.isdigit()) and (after.isspace() or after == "|" or after.isdigit())
-
-
-def _opens_line(text: str, i: int) -> bool:
-    j = text.rfind("\n", 0, i)
-    return not text[j + 1 : i].strip()
 
 
 def _closes_line(text: str, i: int, end: int) -> bool:

@@ -274,14 +274,18 @@ def _components(runs: Sequence[_Run], rules: Sequence[Rule]) -> list[list[int]]:
 
 
 def _local_cands(run: _Run, rules: Sequence[Rule], known: Mapping[str, float]) -> None:
-    """Candidates under the rules inside the run; the fewest rules dropped when none fit."""
+    """Candidates under the rules inside the run; the fewest rules dropped when none fit.
+
+    A report may break its own R3 ("8100008": 8 + 1 ≠ 8); with a rule dropped, only a split
+    the digits force by themselves (one digit per cell) is taken: the rules cannot vouch for it.
+    """
     for size in range(len(rules) + 1):
         found: dict[tuple[int, ...], None] = {}
         for drop in combinations(rules, size):
             kept = [r for r in rules if r not in drop]
             found.update(dict.fromkeys(split_digits(run.digits, run.keys, kept, known, run.cuts)))
         if found:
-            run.cands = list(found)
+            run.cands = list(found) if size == 0 or len(found) == 1 else []
             return
     run.cands = []
 
@@ -316,7 +320,9 @@ def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequ
             continue
         sub = [runs[i] for i in comp]
         keys = {k for r in sub for k in r.keys}
-        comp_rules = [r for r in cross if any(k in keys for k in r.operands)]
+        # a rule over a run that could not be split at all is not assessable here
+        comp_rules = [r for r in cross if any(k in keys for k in r.operands)
+                      and all(k in keys or k in known for k in r.operands)]
         try:
             alive = _alive_dropping(sub, comp_rules, known)
         except _TooLarge:
@@ -361,6 +367,8 @@ def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[
                 continue
             union = got if union is None else [a | b for a, b in zip(union, got)]
         if union is not None:
+            # with rules dropped only what no reading can change is taken: runs the rules left
+            # several ways stay ambiguous (their keys null), as they would with every rule kept
             return union
     return None
 

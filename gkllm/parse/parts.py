@@ -40,7 +40,7 @@ from ..values import Value
 from .digit_runs import RunTask
 from .labels import LabelHit, RowSpec, find_labels, fuzzy_row, make_spec
 from .rows import Block, Break, Item, LabelItem, Placement, assign, build_items, is_run, positional
-from .stream import COUNT_LIMIT, Cell, Text, silence_prose, tokenize
+from .stream import COUNT_LIMIT, Cell, Text, silence_prose, tokenize, value_of
 
 RowHow = Literal["beside", "order", "run", "missing"]
 
@@ -180,6 +180,13 @@ def _overlay(tokens: list[Cell | Text], hits: list[LabelHit]) -> list[LabelHit |
     out: list[LabelHit | Cell | Text] = []
     k = 0
     for t in tokens:
+        if isinstance(t, Cell) and k < len(hits) and t.start < hits[k].start < t.end:
+            # "…00000002.其他法律…": the label starts at its ordinal, the last digit of the run
+            cut = hits[k].start
+            head = t.text[: cut - t.start]
+            if not any(ch.isdigit() for ch in head):
+                continue  # a sign before the ordinal: nothing of a number is left
+            t = t._replace(text=head, end=cut, value=value_of(head))
         while k < len(hits) and hits[k].start <= t.start:
             out.append(hits[k])
             k += 1
@@ -231,8 +238,11 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         if p.how == "order" and p.cells is not None:
             windows.setdefault(p.window, []).append(p)
     doubtful = {w for w, ps in windows.items() if not _window_holds(ps, specs, rules)}
+    in_group = {x for p in placed.values() for x in p.rows[1:]}
     for r, spec in enumerate(specs):
         why: str | None = None
+        if r in in_group:
+            continue  # read with the first row of its group
         p = placed.get(r)
         label = (p.label.start, p.label.end) if p is not None and p.label is not None else None
         if p is None or (p.cells is None and p.run is None):
@@ -241,8 +251,12 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
             res.rows.append(RowRead(spec.name, spec.keys, label, None, "missing"))
             continue
         if p.run is not None:
-            res.runs.append(RunTask(spec.name, spec.keys, p.run))
-            res.rows.append(RowRead(spec.name, spec.keys, label, (p.run[0].start, p.run[-1].end), "run"))
+            group = [specs[x] for x in p.rows] if p.rows else [spec]
+            keys = tuple(k for g in group for k in g.keys)
+            res.runs.append(RunTask(" + ".join(g.name for g in group), keys, p.run))
+            for g in group:
+                res.rows.append(RowRead(g.name, g.keys, label if g is spec else None,
+                                        (p.run[0].start, p.run[-1].end), "run"))
             continue
         cells = p.cells
         assert cells is not None

@@ -72,6 +72,7 @@ class Placement:
     label: LabelHit | None = None
     window: int = 0  # placements made together by order share a window number
     problem: str | None = None
+    rows: list[int] = field(default_factory=list)  # a run that holds several rows: all of them, in order
 
 
 def build_items(pieces: Sequence[LabelHit | Cell | Text], row_of_hit: dict[int, int] | None = None) -> list[Item]:
@@ -148,6 +149,12 @@ def _scan(items: list[Item], specs: Sequence[RowSpec], mirrored: bool) -> tuple[
             for p in ps:
                 p.window = window
                 placed[p.row] = p
+            continue
+        grouped = _stacked_run(items, k, specs)
+        if grouped is not None:
+            p, k = grouped
+            p.window = window
+            placed[p.row] = p
             continue
         win = _window(items, k, specs, mirrored)
         if win is not None:
@@ -258,6 +265,25 @@ def positional(block: Block, n: int, label_line: int) -> list[Cell | None] | Non
         if len(window) == n and a >= 0:
             return [c if c.kind != "empty" else None for c in window]
     return None
+
+
+def _stacked_run(items: list[Item], k: int, specs: Sequence[RowSpec]) -> tuple[Placement, int] | None:
+    """Labels printed one after another, then one run of digits holding all their rows (a crawler
+    glued the rows of stacked labels together): the rows are split together, by their rules."""
+    rows: list[int] = []
+    j = k
+    while j < len(items) and isinstance(items[j], (LabelItem, Break)):
+        if isinstance(items[j], LabelItem):
+            rows.append(items[j].row)  # type: ignore[union-attr]
+        j += 1
+    if len(rows) < 2 or j >= len(items) or not isinstance(items[j], Block):
+        return None
+    filled = items[j].filled  # type: ignore[union-attr]
+    if any(rows[m] >= rows[m + 1] for m in range(len(rows) - 1)) or not is_run(filled, sum(specs[r].size for r in rows)):
+        return None
+    first = items[k]
+    assert isinstance(first, LabelItem)
+    return Placement(rows[0], run=list(filled), how="order", label=first.hit, rows=rows), j + 1
 
 
 def _stacked_lines(items: list[Item], k: int, specs: Sequence[RowSpec]) -> tuple[list[Placement], int] | None:

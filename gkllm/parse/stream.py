@@ -127,12 +127,12 @@ _JUNK = (
 )
 _TOKEN = re.compile(
     r"(?P<junk>" + _JUNK + r")"
-    r"|(?P<num>(?:(?<![^\s|])[-+−](?=\d))?\d+(?:,\d{3})*(?:\.\d+)?)"
+    r"|(?P<num>(?:(?<![^\s|\d])[-+−](?=\d))?\d+(?:,\d{3})*(?:\.\d+)?)"
     r"(?P<unit>\s?(?:人次|万元|件|条|个|项|次|元))?"
     r"(?P<note>\s*\((?:其中|含|包括|注)[^()]{0,30}\))?"
     r"|(?P<sep>[\t|]|[\n\r]+)"
     r"|(?P<space>[ \u3000]+)"
-    r"|(?P<text>[^\s|\d]+)"
+    r"|(?P<text>[^\s|\d-]+|-)"
 )
 # Page furniture that PDF text prints alone on a line in the middle of a table.
 PAGE_FOOTER = re.compile(
@@ -147,7 +147,7 @@ RUN_LIMIT = 200  # digits: 15 glued cells of 7 digits fit many times over; a lon
 COUNT_LIMIT = 15  # digits: no count or amount in these reports comes near it
 
 
-def _value(raw: str) -> int | float:
+def value_of(raw: str) -> int | float:
     raw = raw.replace(",", "").replace("−", "-")
     return float(raw) if "." in raw else int(raw)
 
@@ -160,13 +160,21 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     label, and is ignored.
     """
     footers = [(m.start(), m.end()) for m in PAGE_FOOTER.finditer(folded, start, end)] if "\n" in folded[start:end] else []
+    # a page number glued into a row's text ("行政强制第1页94") is furniture wherever it is printed
+    footers += [(m.start(), m.end()) for m in _PAGE_NUMBER.finditer(folded, start, end)]
+    footers.sort()
     out: list[Token] = []
     append = out.append
     line_of = doc.line_of
     sep: Sep = "strong"
     after_cell_sep = False  # the last separator was a tab or pipe inside a line: an empty cell may follow
     line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
-    for m in _TOKEN.finditer(folded, start, end):
+    for m in _spans(folded, start, end, footers):
+        if isinstance(m, tuple):
+            fa, fb = m
+            append(Text("ignore", folded[fa:fb], fa, fb))
+            sep = "strong"
+            continue
         kind = m.lastgroup
         a = m.start()
         if kind == "space":
@@ -192,13 +200,6 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
             continue
         line_cells = -1
         b = m.end()
-        if footers and any(fa <= a < fb for fa, fb in footers):
-            if out and isinstance(out[-1], Text) and out[-1].kind == "ignore" and out[-1].end >= a:
-                continue
-            fa, fb = next((fa, fb) for fa, fb in footers if fa <= a < fb)
-            append(Text("ignore", folded[fa:fb], fa, fb))
-            sep = "strong"
-            continue
         after_cell_sep = False
         if kind == "junk":
             append(Text("ignore", m.group(), a, b))
@@ -219,24 +220,36 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
             append(Text("unknown", raw, na, nb))  # too long for any row: text, not cells
             sep = ""
             continue
-        if b == nb and nb + 1 < end and folded[nb] in ".．、" and len(raw) > 1 and raw.isdigit() \
-                and _opens_label(folded[nb + 1]):
-            raw, nb = raw[:-1], nb - 1  # "…00000002.其他": the last digit is the next label's ordinal
         note = m.group("note")
-        append(Cell("number", raw, na, nb, line_of(na), _value(raw), sep, note.strip() if note else None,
+        append(Cell("number", raw, na, nb, line_of(na), value_of(raw), sep, note.strip() if note else None,
                     m.group("unit") or ""))
         sep = ""
     return _merge_text(out)
 
 
-def _opens_label(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or ch in "(（“\""
+_PAGE_NUMBER = re.compile(r"第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|共\s*\d{1,3}\s*页")
+
+
+def _spans(text: str, start: int, end: int, skip: list[tuple[int, int]]) -> Iterator["re.Match[str] | tuple[int, int]"]:
+    """Token matches of ``[start, end)``, with the ``skip`` spans (page furniture) yielded whole."""
+    pos = start
+    for fa, fb in skip:
+        if fb <= pos:
+            continue
+        fa = max(fa, pos)
+        yield from _TOKEN.finditer(text, pos, fa)
+        yield (fa, fb)
+        pos = fb
+    yield from _TOKEN.finditer(text, pos, end)
 
 
 def _bounded(text: str, a: int, b: int, lo: int, hi: int) -> bool:
-    """A null marker is a cell only when printed alone between separators."""
+    """A null marker is a cell only when printed alone between separators (or, glued, between
+    numbers); a hyphen between two numbers is a minus sign ("12-4395": a change of -4…), not a blank."""
     before = text[a - 1] if a > lo else " "
     after = text[b] if b < hi else " "
+    if text[a:b] in ("-", "−") and (before.isdigit() or after.isdigit()):
+        return False
     return (before.isspace() or before == "|" or before.isdigit()) and (after.isspace() or after == "|" or after.isdigit())
 
 

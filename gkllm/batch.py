@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Sequence
 
 from .errors import GkllmError, InputError
+from .ingest import open_regular, read_file
 from .models import Report
 from .pipeline import extract
 from .template import flat_keys
@@ -46,14 +47,19 @@ def csv_columns() -> list[str]:
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Every supported file under the given folders (recursively), plus the files given as such."""
+    """Every supported name under the given folders (recursively), plus the files given as such.
+
+    Every entry named like a report that is not a folder is listed, readable or
+    not (a dangling symlink, a link loop, a FIFO): each gets an error record
+    instead of vanishing from the batch without a word.
+    """
     out: list[Path] = []
     seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
                 f for f in p.rglob("*")
-                if f.suffix.lower() in SUPPORTED and f.is_file()
+                if f.suffix.lower() in SUPPORTED and not f.is_dir()
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
         else:
@@ -67,7 +73,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -229,10 +235,6 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
     unreadable: dict[str, BaseException] = {}
     for f in files:
         try:
-            if f.is_dir():
-                raise InputError("is a directory", source=str(f))
-            if not f.exists():
-                raise InputError("no such file", source=str(f))
             key = sha256_of(f)
         except OSError as err:
             key = f"file:{f}"
@@ -252,7 +254,7 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
     def work(key: str, path: Path) -> Report:
         if key in unreadable:
             raise unreadable[key]
-        return extract(path.read_bytes(), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
+        return extract(read_file(path), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
 
     client = llm
     if client is None and mode != "parser" and todo:

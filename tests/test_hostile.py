@@ -56,3 +56,55 @@ def test_docx_with_damaged_numbering_warns_and_keeps_the_body():
     doc = read_bytes(buf.getvalue(), "numbering.docx")
     assert any("list numbering could not be read" in w and "ValueError" in w for w in doc.warnings), doc.warnings
     assert "主动公开政府信息情况" in doc.text and "行政许可" in doc.text
+
+
+# -- 2 and 7: special files are refused, never opened blindly; a batch gives each its own row ----------
+
+
+def test_fifo_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "report.txt"
+    os.mkfifo(fifo)
+    r = run_cli("extract", "--mode", "parser", str(fifo), timeout=20)
+    assert r.rc == 1 and r.stdout == b""
+    line = r.one_line_error()
+    assert str(fifo) in line and "named pipe (FIFO)" in line and "not a regular file" in line
+    assert r.seconds < 10
+
+
+@pytest.mark.parametrize("kind", ["dangling", "loop", "device"])
+def test_unreadable_links_and_devices_are_one_line_errors(tmp_path, kind):
+    target = tmp_path / f"{kind}.txt"
+    if kind == "dangling":
+        target.symlink_to(tmp_path / "gone.txt")
+        phrase = "dangling symbolic link"
+    elif kind == "loop":
+        target.symlink_to(target)
+        phrase = "symbolic link loop"
+    else:
+        target = Path("/dev/zero")  # reading it would never end
+        phrase = "character device"
+    r = run_cli("extract", "--mode", "parser", str(target), timeout=20)
+    assert r.rc == 1
+    assert phrase in r.one_line_error()
+
+
+def test_batch_gives_every_unreadable_entry_an_error_row(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_bytes(SEED_003.read_bytes())
+    (folder / "dangling.txt").symlink_to(folder / "missing.txt")
+    (folder / "loop.pdf").symlink_to(folder / "loop.pdf")
+    os.mkfifo(folder / "pipe.txt")
+    os.mkfifo(folder / "pipe.pdf")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(out), timeout=30)
+    assert r.rc == 1 and r.seconds < 20
+    rows = {Path(rec["file"]).name: rec for rec in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert set(rows) == {"good.txt", "dangling.txt", "loop.pdf", "pipe.txt", "pipe.pdf"}
+    assert rows["good.txt"]["status"] == "ok"
+    expected = {"dangling.txt": "dangling symbolic link", "loop.pdf": "symbolic link loop",
+                "pipe.txt": "named pipe (FIFO)", "pipe.pdf": "named pipe (FIFO)"}
+    for name, phrase in expected.items():
+        assert rows[name]["status"] == "error" and rows[name]["error"]["code"] == "bad_input"
+        assert phrase in rows[name]["error"]["message"]
+    assert "5 reports (1 ok, 4 errors)" in r.stderr

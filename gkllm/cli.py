@@ -62,6 +62,8 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
     """
     if no_llm:
         mode = "parser"
+    if output:
+        _refuse_output_that_is_an_input(output, [f for f in files if f != "-"] + ([given_path] if given_path else []))
     given = _load_given(given_path, files) if given_path else None
     if any(f != "-" and Path(f).is_dir() for f in files):
         _batch(files, flat, mode, output, quiet, jobs, no_progress, given)
@@ -96,6 +98,32 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         sys.exit(1)
 
 
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """One file under two names: symlinks, relative paths, hard links."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_output_that_is_an_input(output: str, inputs: list[str]) -> None:
+    """Opening -o truncates it: never let that be a report (or --given) being read."""
+    from .batch import SUPPORTED
+
+    for f in inputs:
+        if _same_file(output, f):
+            _die(f"-o {output} is also an input ({f}); it would be overwritten: choose another output path")
+        if Path(f).is_dir():
+            real_out, real_dir = os.path.realpath(output), os.path.realpath(f)
+            inside = os.path.commonpath([real_out, real_dir]) == real_dir
+            rel = Path(os.path.relpath(real_out, real_dir)).parts if inside else ()
+            if inside and Path(output).suffix.lower() in SUPPORTED and not any(p.startswith(".") for p in rel):
+                _die(f"-o {output} is inside the input folder {f} and named like a report, so the batch would "
+                     "read its own output: choose a path outside the folder, or a .jsonl/.csv name")
+
+
 def _die(msg: str, code: int = 2) -> None:
     click.echo(f"gkllm: error: {msg}", err=True)
     sys.exit(code)
@@ -128,6 +156,8 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
     paths = discover(files)
     if not paths:
         _die(f"{', '.join(files)}: no supported files (.txt .html .htm .docx .doc .wps .pdf)", 1)
+    if output:  # a link in the folder can name the output too
+        _refuse_output_that_is_an_input(output, [str(p) for p in paths])
     sink = Sink(Path(output) if output else None, flat=flat)
     try:
         summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress,

@@ -108,3 +108,52 @@ def test_batch_gives_every_unreadable_entry_an_error_row(tmp_path):
         assert rows[name]["status"] == "error" and rows[name]["error"]["code"] == "bad_input"
         assert phrase in rows[name]["error"]["message"]
     assert "5 reports (1 ok, 4 errors)" in r.stderr
+
+
+# -- 5: an output path that is one of the inputs is refused before anything is opened for writing ----
+
+
+def _refused(r, original: bytes, path: Path) -> None:
+    assert r.rc == 2 and r.stdout == b""
+    assert "it would be overwritten" in r.one_line_error() or "read its own output" in r.stderr
+    assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("how", ["same", "relative", "symlink", "hardlink"])
+def test_output_that_is_an_input_is_refused(tmp_path, how):
+    src = tmp_path / "a.txt"
+    original = SEED_003.read_bytes()
+    src.write_bytes(original)
+    (tmp_path / "sub").mkdir()
+    out = {"same": "a.txt", "relative": "sub/../a.txt"}.get(how)
+    if how == "symlink":
+        (tmp_path / "link.txt").symlink_to(src)
+        out = "link.txt"
+    elif how == "hardlink":
+        os.link(src, tmp_path / "hard.txt")
+        out = "hard.txt"
+    _refused(run_cli("extract", "--mode", "parser", "a.txt", "-o", out, cwd=tmp_path), original, src)
+
+
+def test_output_that_is_the_given_file_is_refused(tmp_path):
+    given = tmp_path / "given.json"
+    given.write_text('{"requests.new.total": 3}', encoding="utf-8")
+    original = given.read_bytes()
+    _refused(run_cli("extract", "--mode", "parser", str(SEED_003), "--given", str(given), "-o", str(given)),
+             original, given)
+
+
+def test_batch_output_inside_the_folder_it_reads_is_refused(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src = folder / "a.txt"
+    original = SEED_003.read_bytes()
+    src.write_bytes(original)
+    (tmp_path / "elsewhere.jsonl").write_bytes(b"")
+    (folder / "b.txt").symlink_to(tmp_path / "elsewhere.jsonl")
+    for out in (str(src), str(folder / "new.txt"), str(tmp_path / "elsewhere.jsonl")):
+        _refused(run_cli("extract", "--mode", "parser", str(folder), "-o", out), original, src)
+    assert not (folder / "new.txt").exists() and (tmp_path / "elsewhere.jsonl").read_bytes() == b""
+    ok = run_cli("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(folder / "out.jsonl"))
+    assert ok.rc == 1  # b.txt (an empty file through a link) is an error row; a.txt is extracted
+    assert json.loads((folder / "out.jsonl").read_text(encoding="utf-8").splitlines()[0])["status"] == "ok"

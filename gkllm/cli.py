@@ -130,16 +130,15 @@ def _die(msg: str, code: int = 2) -> None:
 
 
 def _load_given(path: str, files: tuple[str, ...]) -> Any:
+    from .ingest import read_file
+    from .jsonin import load_json
+
     if len(files) != 1 or (files[0] != "-" and Path(files[0]).is_dir()):
         _die("--given goes with exactly one FILE")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _die(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as err:
-        _die(f"{path}: cannot read: {err}")
-    except ValueError as err:
-        _die(f"{path}: not JSON: {err}")
+        data = load_json(read_file(path), path)
+    except GkllmError as err:
+        _die(str(err))
     if not isinstance(data, dict):
         _die(f"{path}: --given must be a JSON object of flat keys → numbers")
     return data

@@ -157,3 +157,28 @@ def test_batch_output_inside_the_folder_it_reads_is_refused(tmp_path):
     ok = run_cli("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(folder / "out.jsonl"))
     assert ok.rc == 1  # b.txt (an empty file through a link) is an error row; a.txt is extracted
     assert json.loads((folder / "out.jsonl").read_text(encoding="utf-8").splitlines()[0])["status"] == "ok"
+
+
+# -- 6: hostile --given JSON is a one-line error with exit 2 ------------------------------------------
+
+
+@pytest.mark.parametrize("content, phrase", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"a":' * 40 + b"1" + b"}" * 40, "nested too deeply"),
+    (b'{"requests.new.total": "\\ud800"}', "lone surrogate \\ud800 in requests.new.total"),
+    (b'{"\\udfff": 3}', "lone surrogate \\udfff"),
+    (b'{"requests.new.total": 3, "x": "\xff"}', "not UTF-8"),
+], ids=["100k-brackets", "41-levels", "surrogate-value", "surrogate-key", "not-utf8"])
+def test_hostile_given_is_one_line_exit_2(tmp_path, content, phrase):
+    given = tmp_path / "given.json"
+    given.write_bytes(content)
+    r = run_cli("extract", "--mode", "parser", "--given", str(given), str(SEED_003))
+    assert r.rc == 2 and r.stdout == b""
+    assert phrase in r.one_line_error()
+
+
+def test_given_that_is_a_fifo_is_refused(tmp_path):
+    fifo = tmp_path / "given.json"
+    os.mkfifo(fifo)
+    r = run_cli("extract", "--mode", "parser", "--given", str(fifo), str(SEED_003), timeout=20)
+    assert r.rc == 2 and "named pipe" in r.one_line_error()

@@ -62,6 +62,8 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
     """
     if no_llm:
         mode = "parser"
+    if mode != "parser":
+        _check_llm_settings()
     if output:
         _refuse_output_that_is_an_input(output, [f for f in files if f != "-"] + ([given_path] if given_path else []))
     given = _load_given(given_path, files) if given_path else None
@@ -96,6 +98,16 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
             out.close()
     if failed:
         sys.exit(1)
+
+
+def _check_llm_settings() -> None:
+    """A bad LLM setting fails once, up front, naming the variable, not once per report."""
+    from .llm import describe_backend
+
+    try:
+        describe_backend()
+    except GkllmError as err:
+        _die(f"{err} ({err.code})")
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
@@ -208,8 +220,11 @@ def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, time
         from .service import serve
     except ImportError as err:
         _die(f"the service needs fastapi and uvicorn ({err}); pip install -e .", 1)
-    serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
-          max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
+    try:
+        serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
+              max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
+    except GkllmError as err:  # ConfigError: the service does not start with a bad setting
+        _die(f"{err} ({err.code}); the service did not start")
 
 
 def read_stdin() -> bytes:

@@ -22,7 +22,8 @@ from instructor.v2.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from ..errors import LLMRejected, LLMUnavailable
+from .. import deadline
+from ..errors import DeadlineExceeded, LLMRejected, LLMUnavailable
 from ..models import LlmStats
 from ..template import RULES_VERSION
 from .cache import AnswerCache, cache_key
@@ -63,6 +64,24 @@ class Usage:
     def to_stats(self, model: str | None) -> LlmStats:
         return LlmStats(model=model, calls=self.calls, cache_hits=self.cache_hits, prompt_tokens=self.prompt_tokens,
                         completion_tokens=self.completion_tokens, seconds=round(self.seconds, 3))
+
+
+def _within_deadline(request: Any) -> None:
+    """httpx request hook: no HTTP request outlives the caller's deadline (gkllm.deadline).
+
+    It runs for every request the openai client sends, instructor's re-asks
+    included, so the per-call timeout shrinks to what the deadline leaves.
+    """
+    left = deadline.remaining()
+    if left is None:
+        return
+    left = max(left, 0.001)  # passed: fail at once with the client's own timeout error
+    timeouts = request.extensions.get("timeout") or {}
+    request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in timeouts.items()}
+
+
+def _deadline_passed(state: RetryCallState) -> bool:
+    return deadline.passed()
 
 
 def _wait(state: RetryCallState) -> float:
@@ -110,7 +129,8 @@ class LLMClient:
             if base_url is None:
                 base_url = self._start_embedded()
             raw = openai.OpenAI(base_url=base_url, api_key=self.config.api_key or "not-needed",
-                                timeout=self.config.timeout, max_retries=0)
+                                timeout=self.config.timeout, max_retries=0,
+                                http_client=openai.DefaultHttpxClient(event_hooks={"request": [_within_deadline]}))
             self._client = instructor.from_openai(raw, mode=_MODES[self.config.instructor_mode])
             return self._client
 
@@ -203,6 +223,7 @@ class LLMClient:
 
     def _call(self, prompt_id: str, messages: list[dict[str, str]], response_model: type[T],
               check: Callable[[Any], list[str]] | None) -> T:
+        deadline.check(f"before asking the LLM ({prompt_id})")
         client = self._connect()
         attempts = 0  # every HTTP request, across transport retries
         asked = 0  # requests within the current transport attempt: 1 + re-asks
@@ -225,8 +246,8 @@ class LLMClient:
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(TRANSIENT),
-                stop=stop_after_attempt(self.config.transport_retries + 1),
-                wait=_wait,
+                stop=stop_after_attempt(self.config.transport_retries + 1) | _deadline_passed,
+                wait=lambda state: deadline.bound(_wait(state)),
                 before_sleep=on_retry,
                 reraise=True,
             ):
@@ -249,6 +270,9 @@ class LLMClient:
             ptok, ctok = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
             return answer
         except TRANSIENT as err:
+            if deadline.passed():  # the caller's time ran out, not the endpoint: do not mark it down
+                raise DeadlineExceeded(f"the deadline passed while waiting for the LLM ({prompt_id}, "
+                                       f"{attempts} request{'s' * (attempts != 1)})") from None
             raise LLMUnavailable(f"LLM unreachable after {self.config.transport_retries + 1} tries: "
                                  f"{type(err).__name__}: {err}") from None
         except openai.APIStatusError as err:

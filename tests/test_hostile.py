@@ -182,3 +182,33 @@ def test_given_that_is_a_fifo_is_refused(tmp_path):
     os.mkfifo(fifo)
     r = run_cli("extract", "--mode", "parser", "--given", str(fifo), str(SEED_003), timeout=20)
     assert r.rc == 2 and "named pipe" in r.one_line_error()
+
+
+# -- 3: one stray byte does not reject a report ------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["truncated-last-char", "stray-byte-inside"])
+def test_nearly_utf8_report_is_read_with_a_warning_saying_where(tmp_path, damage):
+    good = SEED_003.read_bytes()
+    if damage == "truncated-last-char":
+        data = good.rstrip() + "。".encode()[:2]  # the last character cut after 2 of its 3 bytes
+        line = good.rstrip().count(b"\n") + 1
+    else:
+        cut = good.index("行政许可".encode())
+        data = good[:cut] + b"\xff" + good[cut:]
+        line = good.count(b"\n", 0, cut) + 1
+    path = tmp_path / "report.txt"
+    path.write_bytes(data)
+    r = run_cli("extract", "--mode", "parser", str(path))
+    assert r.rc == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["meta"]["encoding"] == "utf-8"
+    assert report["active"]["licensing"] == 15498 and report["requests"]["new"]["total"] == 3
+    warning = next(w for w in report["warnings"] if "invalid UTF-8" in w)
+    assert f"1 invalid UTF-8 byte sequence replaced with U+FFFD at line {line} (byte " in warning
+
+
+def test_gbk_is_still_detected_not_read_as_broken_utf8():
+    doc = read_bytes(SEED_003.read_text(encoding="utf-8").encode("gb18030"), "gbk.txt")
+    assert doc.encoding == "gb18030" and "行政许可" in doc.text
+    assert not any("UTF-8" in w for w in doc.warnings)

@@ -26,7 +26,7 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Document:
     encoding: str | None = None
     try:
         if fmt == "text":
-            raw, encoding = decode(data)
+            raw, encoding, warnings = decode(data)
         else:
             raw, encoding, warnings = _read_rich(fmt, data, name)
     except GkllmError as err:

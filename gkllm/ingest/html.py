@@ -47,8 +47,7 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
     import lxml.html
     from lxml import etree
 
-    text, encoding = _decode(data)
-    warnings: list[str] = []
+    text, encoding, warnings = _decode(data)
     # lxml refuses str input that still declares an encoding
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
@@ -67,12 +66,12 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
 # --- decoding ----------------------------------------------------------------
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes) -> tuple[str, str, list[str]]:
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return data.decode(enc, errors="replace"), enc
+            return data.decode(enc, errors="replace"), enc, []
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
         pass
     head = data[:8192]
@@ -87,7 +86,7 @@ def _decode(data: bytes) -> tuple[str, str]:
             enc = _WIDEN.get(enc, enc)
             text = data.decode(enc, errors="replace")
             if text.count("\ufffd") <= max(3, len(text) // 1000):
-                return text, enc
+                return text, enc, []
     return decode(data)
 
 

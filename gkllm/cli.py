@@ -172,7 +172,9 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
     sink = Sink(Path(output) if output else None, flat=flat)
     try:
         summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress,
-                            on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)))
+                            on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)),
+                            # a repair changes the user's file: said even with -q
+                            on_warning=lambda m: click.echo(f"gkllm: warning: {m}", err=True))
     except GkllmError as err:
         _die(str(err), 1)
     click.echo(f"gkllm: {summary.line(output)}", err=True)

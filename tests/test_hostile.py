@@ -212,3 +212,61 @@ def test_gbk_is_still_detected_not_read_as_broken_utf8():
     doc = read_bytes(SEED_003.read_text(encoding="utf-8").encode("gb18030"), "gbk.txt")
     assert doc.encoding == "gb18030" and "行政许可" in doc.text
     assert not any("UTF-8" in w for w in doc.warnings)
+
+
+# -- 8: a resume repairs a damaged output: drops the record, keeps a backup, says so, redoes it ----------
+
+
+@pytest.fixture()
+def three_reports(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in SEEDS[:3]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("where", ["last", "middle"])
+def test_resume_repairs_a_garbled_jsonl_record(three_reports, tmp_path, where):
+    out = tmp_path / "out.jsonl"
+    args = ("extract", "--mode", "parser", "--no-progress", str(three_reports), "-o", str(out))
+    assert run_cli(*args).rc == 0
+    lines = out.read_bytes().splitlines(keepends=True)
+    i = 2 if where == "last" else 1
+    garbled_file = json.loads(lines[i])["file"]
+    lines[i] = lines[i][: len(lines[i]) // 2] + b"\n"  # complete line, broken JSON
+    damaged = b"".join(lines)
+    out.write_bytes(damaged)
+    r = run_cli(*args)
+    assert r.rc == 0, r.stderr
+    warning = next(ln for ln in r.stderr.splitlines() if ln.startswith("gkllm: warning:"))
+    assert f"dropped 1 damaged record (line {i + 1})" in warning and "out.jsonl.1.bak" in warning
+    assert "1 report (1 ok" in r.stderr and "2 skipped" in r.stderr
+    recs = [json.loads(ln) for ln in out.read_text(encoding="utf-8").splitlines()]  # valid JSON Lines again
+    assert sorted(rec["file"] for rec in recs) == sorted(str(three_reports / p.name) for p in SEEDS[:3])
+    assert recs[-1]["file"] == garbled_file and recs[-1]["status"] == "ok"
+    assert (tmp_path / "out.jsonl.1.bak").read_bytes() == damaged
+
+
+def test_resume_repairs_a_cut_csv_row(three_reports, tmp_path):
+    out = tmp_path / "out.csv"
+    args = ("extract", "--mode", "parser", "--no-progress", str(three_reports), "-o", str(out))
+    assert run_cli(*args).rc == 0
+    lines = out.read_bytes().splitlines(keepends=True)
+    lines[-1] = lines[-1][:60] + b"\r\n"
+    out.write_bytes(b"".join(lines))
+    r = run_cli(*args)
+    assert r.rc == 0 and "dropped 1 damaged record (line 4)" in r.stderr
+    import csv
+
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == 4 and all(len(row) == len(rows[0]) for row in rows)
+    assert (tmp_path / "out.csv.1.bak").exists()
+
+
+def test_output_of_only_garbage_is_refused_untouched(three_reports, tmp_path):
+    out = tmp_path / "notes.jsonl"
+    out.write_bytes(b"my notes\nnot json at all\n")
+    r = run_cli("extract", "--mode", "parser", "--no-progress", str(three_reports), "-o", str(out))
+    assert r.rc == 1 and "not a gkllm batch output" in r.one_line_error()
+    assert out.read_bytes() == b"my notes\nnot json at all\n"

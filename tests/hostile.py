@@ -144,3 +144,18 @@ def pdf_bomb(path: Path, size: int = 2 << 30) -> Path:
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     path.write_bytes(bytes(out))
     return path
+
+
+# -- readers for gkllm.ingest.isolate's own tests (run in its child process) -----------------------
+
+
+def hog(data: bytes, name: str) -> tuple[str, None, list[str]]:
+    """Allocate until the memory cap stops it."""
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 * MiB))
+
+
+def spin(data: bytes, name: str) -> tuple[str, None, list[str]]:
+    while True:
+        pass

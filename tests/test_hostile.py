@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gkllm.errors import TooLargeError
 from gkllm.ingest import read_bytes
 from gkllm.llm.client import LLMClient, Usage
 from gkllm.llm.config import LLMConfig
@@ -156,7 +157,9 @@ def test_batch_output_inside_the_folder_it_reads_is_refused(tmp_path):
     assert not (folder / "new.txt").exists() and (tmp_path / "elsewhere.jsonl").read_bytes() == b""
     ok = run_cli("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(folder / "out.jsonl"))
     assert ok.rc == 1  # b.txt (an empty file through a link) is an error row; a.txt is extracted
-    assert json.loads((folder / "out.jsonl").read_text(encoding="utf-8").splitlines()[0])["status"] == "ok"
+    rows = {Path(rec["file"]).name: rec["status"] for rec in map(json.loads, (folder / "out.jsonl").read_text(
+        encoding="utf-8").splitlines())}
+    assert rows == {"a.txt": "ok", "b.txt": "error"}
 
 
 # -- 6: hostile --given JSON is a one-line error with exit 2 ------------------------------------------
@@ -270,3 +273,106 @@ def test_output_of_only_garbage_is_refused_untouched(three_reports, tmp_path):
     r = run_cli("extract", "--mode", "parser", "--no-progress", str(three_reports), "-o", str(out))
     assert r.rc == 1 and "not a gkllm batch output" in r.one_line_error()
     assert out.read_bytes() == b"my notes\nnot json at all\n"
+
+
+# -- 1: decompression bombs: bounded before the memory is spent, one line, too_large ------------------
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bombs")
+    template = FORMATS / "gen04_docx.docx"
+    return {
+        "docx": docx_bomb(d / "bomb.docx", template),  # 1.1 MB → word/document.xml of 1 GiB
+        "liar": docx_bomb(d / "liar.docx", template, declared=95_637),  # the index says 95 KB
+        "pdf": pdf_bomb(d / "bomb.pdf"),  # 2.1 MB → one content stream of 2 GiB
+    }
+
+
+@pytest.mark.parametrize("kind, phrase", [
+    ("docx", "member word/document.xml inflates to 1,024 MB (more than 64 MB)"),
+    ("liar", "inflates past the 95,637 bytes its index declares"),
+    ("pdf", "a PDF stream inflates to more than 64 MB"),
+])
+def test_bomb_is_refused_with_bounded_memory(bombs, kind, phrase):
+    """Before: the DOCX took 2.1 GB and the PDF 4.2 GB (27 s). The peak covers the PDF reader's child."""
+    path = bombs[kind]
+    size_before = path.stat().st_size
+    r = run_cli("extract", "--mode", "parser", str(path), timeout=60)
+    assert r.rc == 1 and r.stdout == b""
+    assert phrase in r.one_line_error() and "decompression bomb" in r.stderr
+    assert r.peak_mb < 250, r.peak_mb
+    assert r.seconds < 10
+    assert path.stat().st_size == size_before
+    with pytest.raises(TooLargeError) as info:
+        read_bytes(path.read_bytes(), path.name)
+    assert info.value.code == "too_large"
+
+
+def test_batch_row_of_a_bomb_says_too_large(bombs, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bomb.docx").write_bytes(bombs["docx"].read_bytes())
+    (folder / "good.txt").write_bytes(SEED_003.read_bytes())
+    out = tmp_path / "out.jsonl"
+    r = run_cli("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(out))
+    rows = {Path(rec["file"]).name: rec for rec in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert r.rc == 1 and rows["good.txt"]["status"] == "ok"
+    assert rows["bomb.docx"]["error"]["code"] == "too_large" and r.peak_mb < 250
+
+
+def test_service_answers_413_to_bombs_and_does_not_grow(bombs, tmp_path):
+    """Before: the DOCX bomb grew the server by 2 GB and it stayed at 1.1 GB."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gkllm.cli", "serve", "--port", str(port), "--mode", "parser",
+                             "--max-mb", "4"], env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "server did not start"
+                time.sleep(0.1)
+        for kind in ("docx", "pdf"):
+            path = bombs[kind]
+            r = httpx.post(f"{url}/v1/extract", files={"file": (path.name, path.read_bytes())}, timeout=60)
+            assert r.status_code == 413, r.text
+            assert r.json()["error"]["code"] == "too_large" and "decompression bomb" in r.json()["error"]["message"]
+        r = httpx.post(f"{url}/v1/extract", files={"file": (SEED_003.name, SEED_003.read_bytes())}, timeout=60)
+        assert r.status_code == 200
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak_mb = int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM:")).split()[1]) / 1024
+        assert peak_mb < 250, peak_mb
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_isolated_reader_is_capped_in_memory_and_time():
+    """The backstop behind the Flate guard: whatever a reader allocates, its child stops at the cap."""
+    import time
+
+    from gkllm.deadline import deadline_in
+    from gkllm.errors import DeadlineExceeded, InputError
+    from gkllm.ingest import isolate
+
+    t0 = time.monotonic()
+    with pytest.raises(TooLargeError, match="needed more than its 128 MB memory cap"):
+        isolate.run("tests.hostile:hog", b"", "x", memory=128 * MiB, timeout=30, what="test file")
+    with pytest.raises(InputError, match="took longer than 1 s"):
+        isolate.run("tests.hostile:spin", b"", "x", memory=128 * MiB, timeout=1, what="test file")
+    with deadline_in(0.5), pytest.raises(DeadlineExceeded):
+        isolate.run("tests.hostile:spin", b"", "x", memory=128 * MiB, timeout=30, what="test file")
+    assert time.monotonic() - t0 < 8

@@ -30,6 +30,7 @@ import zipfile
 
 from ..errors import InputError
 from .common import glue_cell, one_line
+from .limits import check_zip
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -58,6 +59,7 @@ _MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 
 
 def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    check_zip(data, "DOCX")  # python-docx inflates every part it reads: bound them first
     document = _open(data)
     warnings: list[str] = []
     reader = _Reader(document, warnings)

@@ -376,3 +376,53 @@ def test_isolated_reader_is_capped_in_memory_and_time():
     with deadline_in(0.5), pytest.raises(DeadlineExceeded):
         isolate.run("tests.hostile:spin", b"", "x", memory=128 * MiB, timeout=30, what="test file")
     assert time.monotonic() - t0 < 8
+
+
+# -- 13: big HTML in memory proportionate to the file; deep HTML read, not "no text" ------------------
+
+
+def _dense_table_html(path: Path, mb: int) -> Path:
+    """A report followed by a table of ``mb`` MB of tiny cells: the worst case for a DOM (27× the file)."""
+    report = (FORMATS / "seed02_html.html").read_bytes().decode("gb18030")
+    head, _, body = report.partition("<body")
+    body = "<body" + body.rsplit("</body>", 1)[0]
+    row = "<tr>" + "".join(f"<td>{j * 7}</td>" for j in range(10)) + "</tr>\n"
+    path.write_text(head.replace("gbk", "utf-8") + body + "<table>" + row * (mb * MiB // len(row)) +
+                    "</table></body></html>", encoding="utf-8")
+    return path
+
+
+def test_big_html_peak_memory_is_proportionate(tmp_path):
+    """Before: 8 MB of table took ~490 MB to read (a 50 MB one 2.9 GB and 67 s); goal: < 10× + 300 MB."""
+    path = _dense_table_html(tmp_path / "big.html", 8)
+    size_mb = path.stat().st_size / MiB
+    r = run_cli("extract", "--mode", "parser", "--flat", str(path), timeout=120)
+    assert r.rc == 0, r.stderr
+    assert json.loads(r.stdout)["requests.new.total"] is not None
+    assert r.peak_mb < 10 * size_mb + 300, (r.peak_mb, size_mb)
+    assert r.peak_mb < 300, r.peak_mb
+
+
+@pytest.mark.parametrize("depth, tag", [(300, "div"), (5000, "font"), (100_000, "span")])
+def test_deep_html_is_read(tmp_path, depth, tag):
+    """libxml2 builds no tree deeper than 256 (2048 with huge_tree); the stream reader has no limit."""
+    src = (FORMATS / "seed02_html.html").read_bytes().decode("gb18030")
+    head, _, body = src.partition("<body")
+    inner = "<body" + body.rsplit("</body>", 1)[0]
+    deep = head + f"<{tag}>" * depth + inner + f"</{tag}>" * depth + "</body></html>"
+    path = tmp_path / "deep.html"
+    path.write_bytes(deep.encode("gb18030"))
+    shallow = tmp_path / "shallow.html"
+    shallow.write_bytes(src.encode("gb18030"))
+    r = run_cli("extract", "--mode", "parser", "--flat", str(path), timeout=60)
+    assert r.rc == 0, r.stderr
+    expected = json.loads(run_cli("extract", "--mode", "parser", "--flat", str(shallow)).stdout)
+    got = json.loads(r.stdout)
+    assert got == expected and got["requests.new.total"] is not None
+
+
+def test_tables_nested_thousands_deep_cost_no_recursion():
+    html = "<html><body>" + "<div><table><tr><td>" * 3000 + "深层文字" + "</td></tr></table></div>" * 3000
+    html += "<table><tr><td>行政许可</td><td>15498</td></tr></table></body></html>"
+    doc = read_bytes(html.encode(), "nested.html")
+    assert doc.text.split("\n")[:2] == ["深层文字", "行政许可\t15498"]

@@ -5,13 +5,16 @@
     GET  /docs         OpenAPI UI (/openapi.json)
 
 Limits: request size (GKLLM_MAX_UPLOAD_MB, default 20), per-request timeout
-(GKLLM_REQUEST_TIMEOUT, default 300 s), bounded concurrency
-(GKLLM_CONCURRENCY, default 4: a request beyond it gets 503 with Retry-After),
-optional bearer token (GKLLM_TOKEN). Every error is
+(GKLLM_REQUEST_TIMEOUT, default 300 s: a deadline that the request's LLM calls
+and PDF reading obey, so a timed-out request stops and frees its slot),
+bounded concurrency (GKLLM_CONCURRENCY, default 4: a request beyond it gets
+503 with Retry-After), optional bearer token (GKLLM_TOKEN). A bad setting is a
+ConfigError and the app is not built. Every error is
 ``{"error": {"code": "...", "message": "..."}}`` with a stable code: the
-``code`` of gkllm's own errors (bad_input, not_a_report, unsupported_format,
-converter_missing, llm_unavailable, …) or one of unauthorized, too_large,
-unsupported_media_type, busy, timeout, not_found, internal_error.
+``code`` of gkllm's own errors (``STATUS_BY_CODE``; the tree is in
+gkllm/errors.py) or one of unauthorized, unsupported_media_type, busy,
+not_found, internal_error (500, with a request id; the traceback goes to the
+log, never into the body).
 """
 
 from __future__ import annotations

@@ -201,7 +201,11 @@ def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 
-    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern))
+    try:
+        status = run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern)
+    except GkllmError as err:  # a bad setting (config_error): one line, not a traceback
+        _die(f"{err} ({err.code})")
+    sys.exit(status)
 
 
 @main.command("serve")

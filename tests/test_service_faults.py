@@ -18,7 +18,7 @@ from gkllm.llm.prompts import load
 from gkllm.llm.schemas import NarrativeAnswer
 from gkllm.service import Settings, create_app
 
-from .conftest import SEEDS
+from .conftest import ROOT, SEEDS
 from .fake_llm import FakeLLM
 from .hostile import cli_env, run_cli
 from .test_service import Server
@@ -92,6 +92,19 @@ def test_retries_stop_at_the_deadline(tmp_path):
         assert time.monotonic() - t0 < 3
 
 
+def test_libreoffice_conversion_stops_at_the_deadline(monkeypatch, tmp_path):
+    from gkllm.ingest import read_path
+
+    fake = tmp_path / "soffice"
+    fake.write_text("#!/bin/sh\nsleep 60 & sleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("GKLLM_SOFFICE", str(fake))
+    t0 = time.monotonic()
+    with deadline_in(1.0), pytest.raises(DeadlineExceeded, match="LibreOffice"):
+        read_path(ROOT / "eval" / "cases" / "formats" / "bad" / "report.doc")
+    assert time.monotonic() - t0 < 5
+
+
 def test_timed_out_requests_free_their_slots(tmp_path):
     """Two mode=llm requests against a stalled endpoint get 504; the very next request is served."""
     with FakeLLM() as fake:
@@ -142,10 +155,14 @@ def test_bad_llm_setting_stops_the_app_and_the_llm_config(monkeypatch):
         LLMConfig.from_env()
 
 
-@pytest.mark.parametrize("argv", [["serve", "--port", "1"], ["extract", str(SEED_003)]], ids=["serve", "extract"])
-def test_cli_names_the_bad_variable_and_exits_2(argv):
+@pytest.mark.parametrize("argv", [["serve", "--port", "1"], ["extract", str(SEED_003)],
+                                  ["eval", "--mode", "hybrid", "--filter", "seed00_html"]],
+                         ids=["serve", "extract", "eval"])
+def test_cli_names_the_bad_variable_and_exits_2(argv, tmp_path):
     env = cli_env(GKLLM_TIMEOUT="abc", GKLLM_BASE_URL="http://127.0.0.1:9/v1")
     env.pop("GKLLM_LLM", None)
+    if argv[0] == "eval":
+        argv = [*argv, "--out", str(tmp_path)]
     r = run_cli(*argv, env=env, timeout=30)
     assert r.rc == 2 and r.stdout == b""
     line = r.one_line_error()

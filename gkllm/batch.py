@@ -32,6 +32,7 @@ from typing import IO, Any, Callable, Iterable, Sequence
 
 from .errors import GkllmError, InputError
 from .ingest import open_regular, read_file
+from .jsonin import dumps
 from .models import Report
 from .pipeline import extract
 from .template import flat_keys
@@ -134,6 +135,13 @@ def error_record(path: Path, sha: str | None, err: BaseException, duplicates: Se
     if duplicates:
         rec["duplicates"] = list(duplicates)
     return rec
+
+
+def _encodable(v: Any) -> Any:
+    """A cell a UTF-8 file can hold: a file name's undecodable bytes become \\udcxx text."""
+    if isinstance(v, str) and not v.isascii():
+        return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    return v
 
 
 def _csv_row(rec: dict[str, Any]) -> dict[str, Any]:
@@ -267,9 +275,9 @@ class Sink:
     def write(self, rec: dict[str, Any]) -> None:
         assert self._fh is not None
         if self.csv:
-            self._writer.writerow(_csv_row(rec))
+            self._writer.writerow({k: _encodable(v) for k, v in _csv_row(rec).items()})
         else:
-            self._fh.write(json.dumps({k: v for k, v in rec.items() if k != "_report"}, ensure_ascii=False) + "\n")
+            self._fh.write(dumps({k: v for k, v in rec.items() if k != "_report"}) + "\n")
         self._fh.flush()
 
     def close(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,7 +23,9 @@ def _fail(source: str, err: BaseException) -> str:
 
 
 def _dump(obj: Any, pretty: bool) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2 if pretty else None)
+    from .jsonin import dumps
+
+    return dumps(obj, indent=2 if pretty else None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,4 +1,5 @@
-"""JSON from callers (``--given`` files, service bodies), checked before anything uses it.
+"""JSON from callers (``--given`` files, service bodies), checked before anything uses it;
+and JSON for files, written so that it always encodes.
 
 ``json.loads`` accepts two things the rest of gkllm cannot handle: nesting so
 deep that it raises ``RecursionError`` (or that a later recursive walk does),
@@ -55,3 +56,16 @@ def _check_str(s: str, where: str, what: str) -> None:
         place = f" in {where.encode('ascii', 'backslashreplace').decode()}" if where else ""
         raise InputError(f"{what}: a lone surrogate \\u{ord(m.group()):04x}{place} at character {m.start()} "
                          "is not text (invalid Unicode)")
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """``json.dumps`` keeping Chinese readable, but all-ASCII when the text holds a lone surrogate:
+    a file name with bytes that are not UTF-8 (a GBK name on a UTF-8 system) decodes to those,
+    and no UTF-8 file can hold them raw; escaped, they survive a round trip."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(obj, ensure_ascii=True, indent=indent)
+    return text

@@ -426,3 +426,23 @@ def test_tables_nested_thousands_deep_cost_no_recursion():
     html += "<table><tr><td>行政许可</td><td>15498</td></tr></table></body></html>"
     doc = read_bytes(html.encode(), "nested.html")
     assert doc.text.split("\n")[:2] == ["深层文字", "行政许可\t15498"]
+
+
+# -- found on the way: a file name that is not UTF-8 stopped a batch with a traceback ------------------
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_non_utf8_file_name_is_written_and_resumed(tmp_path, suffix):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.fsdecode(b"\xc4\xea\xb1\xa8.txt")  # 年报.txt in GBK, on a UTF-8 system
+    (folder / name).write_bytes(SEED_003.read_bytes())
+    out = tmp_path / f"out{suffix}"
+    args = ("extract", "--mode", "parser", "--no-progress", str(folder), "-o", str(out))
+    r = run_cli(*args)
+    assert r.rc == 0 and "Traceback" not in r.stderr, r.stderr
+    out.read_text(encoding="utf-8")  # valid UTF-8
+    again = run_cli(*args)
+    assert again.rc == 0 and "1 skipped" in again.stderr
+    single = run_cli("extract", "--mode", "parser", str(folder / name), "-o", str(tmp_path / "one.json"))
+    assert single.rc == 0 and json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))["meta"]["source"]

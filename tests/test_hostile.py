@@ -393,14 +393,15 @@ def _dense_table_html(path: Path, mb: int) -> Path:
 
 
 def test_big_html_peak_memory_is_proportionate(tmp_path):
-    """Before: 8 MB of table took ~490 MB to read (a 50 MB one 2.9 GB and 67 s); goal: < 10× + 300 MB."""
-    path = _dense_table_html(tmp_path / "big.html", 8)
+    """Goal: < 10× the file + 300 MB. Measured on this 4 MB page: 295 MB before, 106 MB after
+    (a 50 MB one: 2.9 GB and 67 s before, 0.7 GB and 26 s after)."""
+    path = _dense_table_html(tmp_path / "big.html", 4)
     size_mb = path.stat().st_size / MiB
     r = run_cli("extract", "--mode", "parser", "--flat", str(path), timeout=120)
     assert r.rc == 0, r.stderr
     assert json.loads(r.stdout)["requests.new.total"] is not None
     assert r.peak_mb < 10 * size_mb + 300, (r.peak_mb, size_mb)
-    assert r.peak_mb < 300, r.peak_mb
+    assert r.peak_mb < 200, r.peak_mb  # the tree-based reader took 295 MB here
 
 
 @pytest.mark.parametrize("depth, tag", [(300, "div"), (5000, "font"), (100_000, "span")])

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
 
 from .errors import GkllmError  # noqa: E402
-from .models import Report  # noqa: E402
-from .pipeline import extract  # noqa: E402
-from .api import aextract  # noqa: E402
+
+# The heavy parts load on first use, so `import gkllm.<module>` stays cheap: the PDF
+# reader's child process (gkllm.ingest.isolate) starts in a fraction of a second.
+_LAZY = {"extract": "pipeline", "aextract": "api", "Report": "models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gkllm' has no attribute {name!r}")
+
 
 __all__ = ["extract", "aextract", "Report", "GkllmError", "__version__"]

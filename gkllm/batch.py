@@ -5,8 +5,9 @@
 - Every record carries ``file`` and ``sha256`` (of the file's bytes). A re-run
   with the same output file reads the records already there and skips every
   file whose content hash is done, so an interrupted batch resumes where it
-  stopped and nothing extracted before is lost (an incomplete last line, from
-  a kill mid-write, is dropped and that file redone).
+  stopped and nothing extracted before is lost (a damaged record, such as a
+  line cut by a kill mid-write, is dropped so the file stays valid JSON Lines
+  or CSV, that file is redone, and the damaged file is kept as a backup).
 - Files with the same content are extracted once; the record lists the other
   paths under ``duplicates``.
 - A file that fails becomes an error record (``status: "error"`` with the
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Sequence
 
 from .errors import GkllmError, InputError
+from .ingest import open_regular, read_file
+from .jsonin import dumps
 from .models import Report
 from .pipeline import extract
 from .template import flat_keys
@@ -46,14 +49,19 @@ def csv_columns() -> list[str]:
 
 
 def discover(paths: Iterable[str | Path]) -> list[Path]:
-    """Every supported file under the given folders (recursively), plus the files given as such."""
+    """Every supported name under the given folders (recursively), plus the files given as such.
+
+    Every entry named like a report that is not a folder is listed, readable or
+    not (a dangling symlink, a link loop, a FIFO): each gets an error record
+    instead of vanishing from the batch without a word.
+    """
     out: list[Path] = []
     seen: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
                 f for f in p.rglob("*")
-                if f.suffix.lower() in SUPPORTED and f.is_file()
+                if f.suffix.lower() in SUPPORTED and not f.is_dir()
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
         else:
@@ -67,7 +75,7 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -129,6 +137,13 @@ def error_record(path: Path, sha: str | None, err: BaseException, duplicates: Se
     return rec
 
 
+def _encodable(v: Any) -> Any:
+    """A cell a UTF-8 file can hold: a file name's undecodable bytes become \\udcxx text."""
+    if isinstance(v, str) and not v.isascii():
+        return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    return v
+
+
 def _csv_row(rec: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {"file": rec["file"], "sha256": rec.get("sha256") or "", "status": rec["status"],
                            "duplicates": ";".join(rec.get("duplicates", []))}
@@ -156,35 +171,91 @@ class Sink:
         self._fh: IO[str] | None = None
         self._writer: Any = None
 
-    def done(self) -> dict[str, dict[str, Any]]:
-        """Records already in the output, by content hash (or by file for unreadable files)."""
+    def done(self, on_repair: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
+        """Records already in the output, by content hash (or by file for unreadable files).
+
+        A damaged record (a line cut mid-write by a kill, a garbled line) is
+        dropped from the file so the output stays valid and its report is
+        redone; the file as it was is kept beside it (``NAME.N.bak``), and
+        ``on_repair`` is told. An output holding records gkllm did not write
+        is refused untouched.
+        """
         if self.path is None or not self.path.exists() or self.path.stat().st_size == 0:
             return {}
         raw = self.path.read_bytes()
-        if not raw.endswith(b"\n"):  # killed mid-write: drop the partial record, it is redone
-            cut = raw.rfind(b"\n") + 1
-            with open(self.path, "r+b") as fh:
-                fh.truncate(cut)
-            raw = raw[:cut]
-        text = raw.decode("utf-8", errors="replace")
+        lines = raw.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline, else a line cut mid-write
+        header: list[str] | None = None
+        if self.csv and lines:
+            header = next(csv.reader([lines[0].decode("utf-8", "replace")]), [])
+            if "file" not in header or "status" not in header:
+                raise InputError("is not a gkllm batch output (no file/status columns); "
+                                 "give another -o to start a new batch", source=str(self.path))
         records: list[dict[str, Any]] = []
-        if self.csv:
-            records = list(csv.DictReader(text.splitlines()))
-        else:
-            for ln in text.splitlines():
-                try:
-                    rec = json.loads(ln)
-                except ValueError:
-                    continue
-                if isinstance(rec, dict):
-                    records.append(rec)
-        out: dict[str, dict[str, Any]] = {}
-        for rec in records:
+        kept: list[bytes] = lines[:1] if header is not None else []
+        damaged: list[str] = []
+        for number, line in enumerate(lines[1:] if header is not None else lines, 2 if header is not None else 1):
+            rec = self._parse(line, header)
+            if rec is None:
+                damaged.append(f"line {number}")
+                continue
             if "file" not in rec or "status" not in rec:
                 raise InputError("is not a gkllm batch output (records without file/status); "
                                  "give another -o to start a new batch", source=str(self.path))
+            records.append(rec)
+            kept.append(line)
+        if tail:
+            damaged.append(f"line {len(lines) + 1} (cut mid-write)")
+        if damaged:
+            ours = header is not None or records or all(
+                ln.startswith(b'{"file": ') for ln in lines + [tail] if ln.strip() and self._parse(ln, None) is None)
+            if not ours:
+                raise InputError("is not a gkllm batch output (no valid records); give another -o to start a "
+                                 "new batch", source=str(self.path))
+            backup = self._backup(raw)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_bytes(b"".join(ln + b"\n" for ln in kept))
+            os.replace(tmp, self.path)
+            if on_repair:
+                n = len(damaged)
+                on_repair(f"{self.path}: dropped {n} damaged record{'s' * (n != 1)} ({', '.join(damaged[:5])}"
+                          f"{' …' if n > 5 else ''}) so the output stays valid; their reports are redone; "
+                          f"the file as it was is kept as {backup}")
+        out: dict[str, dict[str, Any]] = {}
+        for rec in records:
             out[rec.get("sha256") or f"file:{rec['file']}"] = rec
         return out
+
+    @staticmethod
+    def _parse(line: bytes, header: list[str] | None) -> dict[str, Any] | None:
+        """One record, or None when the line is damaged."""
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if header is not None:
+            row = next(csv.reader([text]), [])
+            if len(row) != len(header):
+                return None
+            rec: Any = dict(zip(header, row))
+        else:
+            try:
+                rec = json.loads(text)
+            except (ValueError, RecursionError):
+                return None
+            if not isinstance(rec, dict):
+                return None
+        if rec.get("status", "ok") not in ("ok", "error"):
+            return None
+        return rec
+
+    def _backup(self, raw: bytes) -> Path:
+        assert self.path is not None
+        n = 1
+        while (backup := self.path.with_name(f"{self.path.name}.{n}.bak")).exists():
+            n += 1
+        backup.write_bytes(raw)
+        return backup
 
     def open(self) -> None:
         if self.path is None:
@@ -204,9 +275,9 @@ class Sink:
     def write(self, rec: dict[str, Any]) -> None:
         assert self._fh is not None
         if self.csv:
-            self._writer.writerow(_csv_row(rec))
+            self._writer.writerow({k: _encodable(v) for k, v in _csv_row(rec).items()})
         else:
-            self._fh.write(json.dumps({k: v for k, v in rec.items() if k != "_report"}, ensure_ascii=False) + "\n")
+            self._fh.write(dumps({k: v for k, v in rec.items() if k != "_report"}) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
@@ -219,20 +290,17 @@ class Sink:
 
 
 def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: int = 1, llm: Any = None,
-              progress: bool = True, on_error: Callable[[str], None] | None = None) -> Summary:
+              progress: bool = True, on_error: Callable[[str], None] | None = None,
+              on_warning: Callable[[str], None] | None = None) -> Summary:
     """Extract ``files`` into ``sink``; returns the summary (also when interrupted by Ctrl-C)."""
     t0 = time.perf_counter()
     summary = Summary(files=len(files))
-    done = sink.done()
+    done = sink.done(on_repair=on_warning)
     # group by content; files that cannot even be read are their own group
     groups: dict[str, list[Path]] = {}
     unreadable: dict[str, BaseException] = {}
     for f in files:
         try:
-            if f.is_dir():
-                raise InputError("is a directory", source=str(f))
-            if not f.exists():
-                raise InputError("no such file", source=str(f))
             key = sha256_of(f)
         except OSError as err:
             key = f"file:{f}"
@@ -252,7 +320,7 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
     def work(key: str, path: Path) -> Report:
         if key in unreadable:
             raise unreadable[key]
-        return extract(path.read_bytes(), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
+        return extract(read_file(path), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
 
     client = llm
     if client is None and mode != "parser" and todo:

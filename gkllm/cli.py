@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,7 +23,9 @@ def _fail(source: str, err: BaseException) -> str:
 
 
 def _dump(obj: Any, pretty: bool) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2 if pretty else None)
+    from .jsonin import dumps
+
+    return dumps(obj, indent=2 if pretty else None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +63,10 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
     """
     if no_llm:
         mode = "parser"
+    if mode != "parser":
+        _check_llm_settings()
+    if output:
+        _refuse_output_that_is_an_input(output, [f for f in files if f != "-"] + ([given_path] if given_path else []))
     given = _load_given(given_path, files) if given_path else None
     if any(f != "-" and Path(f).is_dir() for f in files):
         _batch(files, flat, mode, output, quiet, jobs, no_progress, given)
@@ -96,22 +101,57 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         sys.exit(1)
 
 
+def _check_llm_settings() -> None:
+    """A bad LLM setting fails once, up front, naming the variable, not once per report."""
+    from .llm import describe_backend
+
+    try:
+        describe_backend()
+    except GkllmError as err:
+        _die(f"{err} ({err.code})")
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """One file under two names: symlinks, relative paths, hard links."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:  # one of them does not exist (yet)
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_output_that_is_an_input(output: str, inputs: list[str]) -> None:
+    """Opening -o truncates it: never let that be a report (or --given) being read."""
+    from .batch import SUPPORTED
+
+    for f in inputs:
+        if _same_file(output, f):
+            _die(f"-o {output} is also an input ({f}); it would be overwritten: choose another output path")
+        if Path(f).is_dir():
+            real_out, real_dir = os.path.realpath(output), os.path.realpath(f)
+            inside = os.path.commonpath([real_out, real_dir]) == real_dir
+            rel = Path(os.path.relpath(real_out, real_dir)).parts if inside else ()
+            if inside and Path(output).suffix.lower() in SUPPORTED and not any(p.startswith(".") for p in rel):
+                _die(f"-o {output} is inside the input folder {f} and named like a report, so the batch would "
+                     "read its own output: choose a path outside the folder, or a .jsonl/.csv name")
+
+
 def _die(msg: str, code: int = 2) -> None:
     click.echo(f"gkllm: error: {msg}", err=True)
     sys.exit(code)
 
 
 def _load_given(path: str, files: tuple[str, ...]) -> Any:
+    from .ingest import read_file
+    from .jsonin import load_json
+
     if len(files) != 1 or (files[0] != "-" and Path(files[0]).is_dir()):
         _die("--given goes with exactly one FILE")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _die(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as err:
-        _die(f"{path}: cannot read: {err}")
-    except ValueError as err:
-        _die(f"{path}: not JSON: {err}")
+        data = load_json(read_file(path), path)
+    except GkllmError as err:
+        _die(str(err))
     if not isinstance(data, dict):
         _die(f"{path}: --given must be a JSON object of flat keys → numbers")
     return data
@@ -128,10 +168,14 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
     paths = discover(files)
     if not paths:
         _die(f"{', '.join(files)}: no supported files (.txt .html .htm .docx .doc .wps .pdf)", 1)
+    if output:  # a link in the folder can name the output too
+        _refuse_output_that_is_an_input(output, [str(p) for p in paths])
     sink = Sink(Path(output) if output else None, flat=flat)
     try:
         summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress,
-                            on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)))
+                            on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)),
+                            # a repair changes the user's file: said even with -q
+                            on_warning=lambda m: click.echo(f"gkllm: warning: {m}", err=True))
     except GkllmError as err:
         _die(str(err), 1)
     click.echo(f"gkllm: {summary.line(output)}", err=True)
@@ -162,8 +206,12 @@ def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 
-    sys.exit(run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong,
-                      save_json=save_json))
+    try:
+        status = run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong,
+                          save_json=save_json)
+    except GkllmError as err:  # a bad setting (config_error): one line, not a traceback
+        _die(f"{err} ({err.code})")
+    sys.exit(status)
 
 
 @main.command("serve")
@@ -184,8 +232,11 @@ def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, time
         from .service import serve
     except ImportError as err:
         _die(f"the service needs fastapi and uvicorn ({err}); pip install -e .", 1)
-    serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
-          max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
+    try:
+        serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
+              max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)
+    except GkllmError as err:  # ConfigError: the service does not start with a bad setting
+        _die(f"{err} ({err.code}); the service did not start")
 
 
 def read_stdin() -> bytes:

@@ -5,22 +5,26 @@
     GET  /docs         OpenAPI UI (/openapi.json)
 
 Limits: request size (GKLLM_MAX_UPLOAD_MB, default 20), per-request timeout
-(GKLLM_REQUEST_TIMEOUT, default 300 s), bounded concurrency
-(GKLLM_CONCURRENCY, default 4: a request beyond it gets 503 with Retry-After),
-optional bearer token (GKLLM_TOKEN). Every error is
+(GKLLM_REQUEST_TIMEOUT, default 300 s: a deadline that the request's LLM calls
+and PDF reading obey, so a timed-out request stops and frees its slot),
+bounded concurrency (GKLLM_CONCURRENCY, default 4: a request beyond it gets
+503 with Retry-After), optional bearer token (GKLLM_TOKEN). A bad setting is a
+ConfigError and the app is not built. Every error is
 ``{"error": {"code": "...", "message": "..."}}`` with a stable code: the
-``code`` of gkllm's own errors (bad_input, not_a_report, unsupported_format,
-converter_missing, llm_unavailable, …) or one of unauthorized, too_large,
-unsupported_media_type, busy, timeout, not_found, internal_error.
+``code`` of gkllm's own errors (``STATUS_BY_CODE``; the tree is in
+gkllm/errors.py) or one of unauthorized, unsupported_media_type, busy,
+not_found, internal_error (500, with a request id; the traceback goes to the
+log, never into the body).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
-import os
+import logging
 import threading
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,18 +39,30 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .errors import GkllmError
+from .deadline import deadline_in
+from .envconf import env, env_number
+from .errors import ConfigError, GkllmError
 from .ingest import read_bytes, read_text
+from .jsonin import load_json
 from .pipeline import MODES, extract_document
 
+log = logging.getLogger("gkllm.service")
+
+# gkllm's error codes (gkllm.errors) → HTTP; a code missing here is the server's fault (500)
 STATUS_BY_CODE = {
     "bad_input": 400,
+    "too_large": 413,
     "not_a_report": 422,
     "unsupported_format": 415,
     "converter_missing": 501,
     "llm_unavailable": 503,
     "llm_rejected": 502,
+    "timeout": 504,
+    "config_error": 500,
 }
+# how long past the deadline the event loop waits for a worker to stop by itself (gkllm.deadline)
+# before it answers 504 without it; the slot stays taken until the worker really ends
+_GRACE = 0.5
 
 
 @dataclass
@@ -60,19 +76,23 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
-        env = os.environ
+        """Settings from GKLLM_* variables; a bad value is a ConfigError naming it. ``overrides`` win
+        (the CLI's options), and a variable they replace is not read."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+
+        def pick(key: str, read: Any) -> Any:
+            return given[key] if key in given else read()
+
         s = cls(
-            max_bytes=int(float(env.get("GKLLM_MAX_UPLOAD_MB", "20")) * 1024 * 1024),
-            timeout=float(env.get("GKLLM_REQUEST_TIMEOUT", "300")),
-            concurrency=int(env.get("GKLLM_CONCURRENCY", "4")),
-            token=env.get("GKLLM_TOKEN") or None,
-            mode=env.get("GKLLM_SERVE_MODE", "hybrid"),
+            max_bytes=pick("max_bytes", lambda: int(env_number("GKLLM_MAX_UPLOAD_MB", 20, minimum=0, above=True)
+                                                    * 1024 * 1024)),
+            timeout=pick("timeout", lambda: env_number("GKLLM_REQUEST_TIMEOUT", 300, minimum=0, above=True)),
+            concurrency=pick("concurrency", lambda: int(env_number("GKLLM_CONCURRENCY", 4, minimum=1, integer=True))),
+            token=pick("token", lambda: env("GKLLM_TOKEN")),
+            mode=pick("mode", lambda: env("GKLLM_SERVE_MODE") or "hybrid"),
         )
-        for k, v in overrides.items():
-            if v is not None:
-                setattr(s, k, v)
         if s.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+            raise ConfigError(f"GKLLM_SERVE_MODE={s.mode!r} must be one of {', '.join(MODES)}")
         return s
 
 
@@ -84,6 +104,15 @@ class ApiError(Exception):
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def _internal_error(err: BaseException) -> ApiError:
+    """A bug or an unexpected failure: the traceback goes to the log under a request id, the body gets the id only."""
+    rid = uuid.uuid4().hex[:16]
+    log.error("internal error, request id %s: %s: %s", rid, type(err).__name__, err,
+              exc_info=(type(err), err, err.__traceback__))
+    return ApiError(500, "internal_error", f"internal error (request id {rid}; the server log has the details)",
+                    {"X-Request-ID": rid})
 
 
 class ExtractText(BaseModel):
@@ -125,8 +154,15 @@ class _Slots:
 
 
 def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
-    """The ASGI app; ``llm`` is an LLMClient (default: the process-wide one from the environment)."""
+    """The ASGI app; ``llm`` is an LLMClient (default: the process-wide one from the environment).
+
+    Raises ConfigError for bad settings, the LLM's included: the service refuses to start with them.
+    """
     cfg = settings or Settings.from_env()
+    if llm is None:
+        from .llm import describe_backend
+
+        describe_backend()  # builds LLMConfig from the environment: bad values fail here, not per request
     slots = _Slots(cfg.concurrency)
     pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="gkllm-serve")
     @asynccontextmanager
@@ -160,7 +196,8 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, err: Exception) -> JSONResponse:
-        return _error(500, "internal_error", f"{type(err).__name__}: {err}")
+        api = _internal_error(err)
+        return _error(api.status, api.code, api.message, api.headers)
 
     def check_auth(request: Request) -> None:
         if not cfg.token:
@@ -226,7 +263,9 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
         body = await read_limited(request)
         if ctype == "application/json":
             try:
-                payload = ExtractText.model_validate(json.loads(body or b"null"))
+                payload = ExtractText.model_validate(load_json(body or b"null", "JSON body"))
+            except GkllmError as err:  # too deep, a lone surrogate, not JSON
+                raise ApiError(400, "bad_input", f"invalid {err}") from None
             except ValueError as err:
                 raise ApiError(400, "bad_input", f"invalid JSON body: {str(err).splitlines()[0]}") from None
             source: Any = ("text", payload.text, payload.name or "<text>")
@@ -246,9 +285,9 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             given = None
             if isinstance(raw_given, str) and raw_given.strip():
                 try:
-                    given = json.loads(raw_given)
-                except ValueError:
-                    raise ApiError(400, "bad_input", "'given' is not JSON") from None
+                    given = load_json(raw_given, "'given'")
+                except GkllmError as err:
+                    raise ApiError(400, "bad_input", str(err)) from None
                 if not isinstance(given, dict):
                     raise ApiError(400, "bad_input", "'given' must be a JSON object of flat keys → numbers")
         mode = mode or cfg.mode
@@ -259,11 +298,15 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             raise ApiError(503, "busy", f"all {cfg.concurrency} extraction slots are busy; retry later",
                            {"Retry-After": str(cfg.retry_after)})
 
+        due = time.monotonic() + cfg.timeout
+
         def run() -> dict[str, Any]:
             try:
                 kind, content, name = source
-                doc = read_text(content, name) if kind == "text" else read_bytes(content, name)
-                report = extract_document(doc, mode=mode, llm=llm, given=given)  # type: ignore[arg-type]
+                # the LLM calls and the PDF reader made for this request stop at its deadline
+                with deadline_in(due - time.monotonic()):
+                    doc = read_text(content, name) if kind == "text" else read_bytes(content, name)
+                    report = extract_document(doc, mode=mode, llm=llm, given=given)  # type: ignore[arg-type]
                 if flat:
                     out: dict[str, Any] = report.to_flat()
                     if report.given is not None:
@@ -278,14 +321,17 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
         except RuntimeError:  # pool shut down
             slots.release()
             raise ApiError(503, "busy", "the server is shutting down", {"Retry-After": str(cfg.retry_after)})
+        too_slow = f"extraction took longer than {cfg.timeout:g} s"
         try:
-            result = await asyncio.wait_for(asyncio.shield(fut), timeout=cfg.timeout)
+            result = await asyncio.wait_for(asyncio.shield(fut), timeout=cfg.timeout + _GRACE)
         except asyncio.TimeoutError:
-            raise ApiError(504, "timeout", f"extraction took longer than {cfg.timeout:g} s") from None
+            raise ApiError(504, "timeout", too_slow) from None
         except GkllmError as err:
-            raise ApiError(STATUS_BY_CODE.get(err.code, 400), err.code, str(err)) from None
-        except ValueError as err:
-            raise ApiError(400, "bad_input", str(err)) from None
+            if err.code == "timeout":
+                raise ApiError(504, "timeout", f"{too_slow} ({err})") from None
+            raise ApiError(STATUS_BY_CODE.get(err.code, 500), err.code, str(err)) from None
+        except Exception as err:  # noqa: BLE001 - anything else is the server's fault, never the caller's
+            raise _internal_error(err) from None
         return JSONResponse(result)
 
     return app

@@ -30,7 +30,8 @@ def completion(content: str, prompt_tokens: int = 100, completion_tokens: int = 
 class FakeLLM:
     """Script: a list of steps; each is a dict with one of
     ``json`` (an object returned as the message content), ``content`` (raw text),
-    ``status`` (+ optional ``headers``), or ``sleep`` seconds before answering.
+    ``status`` (+ optional ``headers``), ``sleep`` seconds before answering, or
+    ``stall`` (never answer: the request hangs until the server is closed).
     When the script runs out, ``default`` (if set) answers every further request.
     """
 
@@ -38,6 +39,7 @@ class FakeLLM:
         self.script: deque[dict[str, Any]] = deque()
         self.default: dict[str, Any] | None = None
         self.requests: list[dict[str, Any]] = []
+        self.closing = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,9 @@ class FakeLLM:
                 step = fake.script.popleft() if fake.script else fake.default
                 if step is None:
                     step = {"status": 500}
+                if step.get("stall"):
+                    fake.closing.wait()
+                    return
                 if "sleep" in step:
                     time.sleep(step["sleep"])
                 status = step.get("status", 200)
@@ -83,5 +88,6 @@ class FakeLLM:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()

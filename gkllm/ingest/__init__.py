@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Union
 
 from ..document import Document
 from ..errors import GkllmError, InputError, UnsupportedFormatError
@@ -23,7 +26,7 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Document:
     encoding: str | None = None
     try:
         if fmt == "text":
-            raw, encoding = decode(data)
+            raw, encoding, warnings = decode(data)
         else:
             raw, encoding, warnings = _read_rich(fmt, data, name)
     except GkllmError as err:
@@ -36,16 +39,54 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Document:
 
 
 def read_path(path: str | Path) -> Document:
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", source=str(p))
-    if p.is_dir():
-        raise InputError("is a directory (give files, or use a batch run)", source=str(p))
+    return read_bytes(read_file(path), str(path))
+
+
+def read_file(path: str | Path) -> bytes:
+    """The bytes of a regular file; anything else is refused with a one-line InputError."""
+    with open_regular(path) as fh:
+        try:
+            return fh.read()
+        except OSError as err:
+            raise InputError(f"cannot read: {err.strerror}", source=str(path)) from None
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file (after symlinks).
+
+    The file is opened non-blocking and checked on the open descriptor, not by
+    name first: opening a FIFO blocks until a writer comes, and a name checked
+    before opening can be swapped for a pipe in between.
+    """
+    name = str(path)
     try:
-        data = p.read_bytes()
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        if os.path.islink(name):
+            raise InputError("dangling symbolic link (its target does not exist)", source=name) from None
+        raise InputError("no such file", source=name) from None
     except OSError as err:
-        raise InputError(f"cannot read: {err.strerror}", source=str(p)) from None
-    return read_bytes(data, str(p))
+        if err.errno == errno.ELOOP:
+            raise InputError("symbolic link loop", source=name) from None
+        if err.errno == errno.EISDIR:
+            raise InputError("is a directory (give files, or use a batch run)", source=name) from None
+        raise InputError(f"cannot open: {err.strerror}", source=name) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError("is a directory (give files, or use a batch run)", source=name)
+        if not stat.S_ISREG(mode):
+            kind = next((k for test, k in _KINDS if test(mode)), "a special file")
+            raise InputError(f"is {kind}, not a regular file; refused", source=name)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_text(text: str, name: str = "<text>") -> Document:

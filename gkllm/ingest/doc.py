@@ -18,7 +18,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ..errors import ConverterMissingError, InputError, UnsupportedFormatError
+from .. import deadline
+from ..errors import ConverterMissingError, DeadlineExceeded, InputError, UnsupportedFormatError
 
 INSTALL_HINT = "install it with: apt-get install libreoffice-writer-nogui"
 DEFAULT_TIMEOUT = 120.0
@@ -60,6 +61,7 @@ def convert_to_docx(data: bytes, name: str, timeout: float | None = None) -> byt
             timeout = float(os.environ.get("GKLLM_SOFFICE_TIMEOUT", DEFAULT_TIMEOUT))
         except ValueError:
             timeout = DEFAULT_TIMEOUT
+    limit = deadline.bound(timeout)  # a service request's deadline stops the conversion too
     ext = Path(name).suffix.lower()
     if data.lstrip()[:5] == b"{\\rtf":
         ext = ".rtf"
@@ -86,7 +88,8 @@ def convert_to_docx(data: bytes, name: str, timeout: float | None = None) -> byt
                 str(out_dir),
                 str(src),
             ]
-            rc, output = _run(cmd, timeout)
+            deadline.check("before converting with LibreOffice")
+            rc, output = _run(cmd, limit)
         produced = sorted(out_dir.glob("*.docx"))
         if not produced:
             detail = " ".join(output.split())[-200:]
@@ -115,6 +118,8 @@ def _run(cmd: list[str], timeout: float) -> tuple[int, str]:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
+        if deadline.passed():
+            raise DeadlineExceeded("the deadline passed while LibreOffice was converting the file; stopped it") from None
         raise InputError(f"LibreOffice did not finish converting within {timeout:g} s (gave up; set GKLLM_SOFFICE_TIMEOUT to allow longer)") from None
     return proc.returncode, out.decode("utf-8", "replace")
 

@@ -30,6 +30,7 @@ import zipfile
 
 from ..errors import InputError
 from .common import glue_cell, one_line
+from .limits import check_zip
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -58,6 +59,7 @@ _MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 
 
 def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    check_zip(data, "DOCX")  # python-docx inflates every part it reads: bound them first
     document = _open(data)
     warnings: list[str] = []
     reader = _Reader(document, warnings)
@@ -102,7 +104,7 @@ class _Reader:
     def __init__(self, document, warnings: list[str]) -> None:
         self.document = document
         self.warnings = warnings
-        self.numbering = _Numbering(document)
+        self.numbering = _Numbering(document, warnings)
 
     # -- blocks (body, cell, sdtContent) --
 
@@ -252,7 +254,7 @@ def _trpr_int(tr, name: str) -> int:
 class _Numbering:
     """Rebuilds list labels ("一、", "（二）", "3.") that Word computes at render time."""
 
-    def __init__(self, document) -> None:
+    def __init__(self, document, warnings: list[str]) -> None:
         self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId -> (abstractNumId, {ilvl: startOverride})
         self.levels: dict[str, dict[int, tuple[str, str, int, bool]]] = {}  # abstract -> ilvl -> (fmt, lvlText, start, isLgl)
         self.style_num: dict[str, tuple[str | None, int | None]] = {}
@@ -260,8 +262,11 @@ class _Numbering:
         self.started: set[str] = set()
         try:
             self._load(document)
-        except Exception:  # noqa: BLE001 - numbering is a nicety; never fail the read on it
+        except Exception as err:  # noqa: BLE001 - a damaged numbering part must not lose the body
             self.nums, self.levels = {}, {}
+            # without it headings lose "一、" and part detection may suffer: say so
+            warnings.append(f"DOCX list numbering could not be read ({type(err).__name__}: {one_line(err)}); "
+                            "automatic labels such as 一、 are missing")
 
     def _load(self, document) -> None:
         part = None

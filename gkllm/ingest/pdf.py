@@ -21,15 +21,22 @@ Per page, in reading order (top to bottom):
   frame, as lines (no table detection), with a warning.
 
 A PDF without a text layer (a scan) raises ``InputError``: OCR is needed.
+
+Untrusted PDFs are read in a child process (``gkllm.ingest.isolate``) under
+a memory cap and a time limit; inside it, Flate streams are inflated in
+bounded steps (``gkllm.ingest.limits``), so a stream bomb fails as
+``too_large`` after a few MB instead of at the cap.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..errors import InputError, TooLargeError
+from . import isolate, limits
 from .common import CJK as _CJK, glue_cell, one_line
 
 _DIGIT = re.compile(r"[0-9０-９]")
@@ -46,17 +53,39 @@ _COLUMN = 1.6  # wider than this: a column gap (a tab)
 _MAX_CELL_TEXT = 400  # characters; a "cell" holding more is a frame around prose
 
 
+# The child's address space beyond its imports: pdfplumber keeps each glyph as a dict (~1 KB),
+# and a dense page holds a few thousand; pages are released as they are read.
+MEMORY = 1024 * limits.MiB
+TIMEOUT = 300.0  # seconds; ~45 ms a page here, so only a hostile or broken file gets near it
+
+
 def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    """Read in a child process under MEMORY and TIMEOUT (and the caller's deadline)."""
+    return isolate.run(f"{__name__}:read_isolated", data, name, memory=MEMORY, timeout=TIMEOUT, what="PDF")
+
+
+def read_isolated(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    """The child's entry point: bound Flate inflation in this process, then read."""
+    _bound_flate(len(data))
+    return read_here(data, name)
+
+
+def read_here(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+    """Read in this process (no memory cap: for trusted files and the child)."""
     import pdfplumber
 
     warnings: list[str] = []
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
+    except MemoryError:
+        raise
     except Exception as err:  # noqa: BLE001 - pdfminer raises many kinds
         raise _open_error(err) from None
     with pdf:
         try:
             pages = list(pdf.pages)
+        except MemoryError:
+            raise
         except Exception as err:  # noqa: BLE001
             raise _open_error(err) from None
         if not pages:
@@ -68,10 +97,12 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
         for number, page in enumerate(pages, 1):
             try:
                 blocks, chars, cids, images = _read_page(page, warnings)
-            except InputError:
+            except (InputError, MemoryError):
                 raise
             except Exception as err:  # noqa: BLE001
-                raise InputError(f"PDF page {number} cannot be read ({one_line(err)})") from None
+                raise _open_error(err, f"PDF page {number} cannot be read ({one_line(err)})") from None
+            finally:
+                page.close()  # drop the page's glyph objects: memory follows one page, not the file
             n_chars += chars
             n_cid += cids
             image_pages += bool(images)
@@ -94,10 +125,14 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
     return "\n".join(out) + "\n", None, warnings
 
 
-def _open_error(err: Exception) -> InputError:
+def _open_error(err: Exception, otherwise: str | None = None) -> InputError:
     # pdfplumber wraps pdfminer's errors: PdfminerException(PDFPasswordIncorrect())
     while type(err).__name__ == "PdfminerException" and err.args and isinstance(err.args[0], Exception):
         err = err.args[0]
+    if isinstance(err, TooLargeError):  # raised by the bounded inflater below, through pdfminer
+        return err
+    if otherwise is not None:
+        return InputError(otherwise)
     kind = type(err).__name__
     if kind in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in str(err).lower() or "encrypt" in kind.lower():
         return InputError("PDF is encrypted (password-protected); decrypt it first (e.g. qpdf --decrypt)")
@@ -359,3 +394,77 @@ def _numish(ch: str) -> bool:
 def _cell_text(chars: list[dict]) -> str:
     """A table cell: its lines joined with nothing next to CJK text, else a space."""
     return glue_cell(line for _, _, line in _lines(chars)) if chars else ""
+
+
+# --- bounded Flate inflation (in the child) ---------------------------------------------------
+
+
+class _BoundedZlib:
+    """Stands in for the ``zlib`` module inside ``pdfminer.pdftypes``: the calls pdfminer makes
+    (``decompress``, ``decompressobj``, ``error``), with every stream's output counted against
+    limits.MAX_MEMBER and all streams' against the file's budget. Raising TooLargeError (not
+    zlib.error) keeps pdfminer from retrying the stream with its corrupt-data fallback."""
+
+    error = zlib.error
+
+    def __init__(self, file_size: int) -> None:
+        self.budget = limits.budget(file_size)
+        self.total = 0
+
+    def count(self, n: int, stream: int) -> None:
+        self.total += n
+        if stream > limits.MAX_MEMBER:
+            raise TooLargeError(f"a PDF stream inflates to more than {limits.MAX_MEMBER >> 20} MB: "
+                                "refused as a decompression bomb")
+        if self.total > self.budget:
+            raise TooLargeError(f"the PDF's streams inflate to more than {self.budget >> 20} MB: "
+                                "refused as a decompression bomb")
+
+    def decompress(self, data: bytes, *args: int) -> bytes:
+        inflater = self.decompressobj(*args[1:2])
+        out = inflater.decompress(data)
+        if not inflater.eof:  # as zlib.decompress does, so pdfminer's own fallback still runs
+            raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
+        return out
+
+    def decompressobj(self, *args: int) -> "_BoundedInflater":
+        return _BoundedInflater(self, zlib.decompressobj(*args))
+
+
+class _BoundedInflater:
+    def __init__(self, owner: _BoundedZlib, inflater: "zlib._Decompress") -> None:
+        self.owner, self.inflater, self.produced = owner, inflater, 0
+
+    @property
+    def eof(self) -> bool:
+        return self.inflater.eof
+
+    def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+        out = bytearray()
+        pending: bytes = data
+        while True:
+            room = limits.MiB if not max_length else min(limits.MiB, max_length - len(out))
+            chunk = self.inflater.decompress(pending, room)
+            out += chunk
+            self.produced += len(chunk)
+            self.owner.count(len(chunk), self.produced)
+            pending = self.inflater.unconsumed_tail
+            if self.inflater.eof or (max_length and len(out) >= max_length):
+                return bytes(out)
+            if not pending and len(chunk) < room:  # input spent and nothing held back
+                return bytes(out)
+
+    def flush(self, *args: int) -> bytes:
+        out = self.inflater.flush(*args)
+        self.produced += len(out)
+        self.owner.count(len(out), self.produced)
+        return out
+
+
+def _bound_flate(file_size: int) -> None:
+    try:
+        from pdfminer import pdftypes
+    except ImportError:
+        return
+    if getattr(pdftypes, "zlib", None) is zlib:  # the name pdfminer inflates through (pinned version)
+        pdftypes.zlib = _BoundedZlib(file_size)  # type: ignore[assignment]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
 import instructor
@@ -22,7 +22,8 @@ from instructor.v2.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from ..errors import GkllmError
+from .. import deadline
+from ..errors import DeadlineExceeded, LLMRejected, LLMUnavailable
 from ..models import LlmStats
 from ..template import RULES_VERSION
 from .cache import AnswerCache, cache_key
@@ -46,33 +47,6 @@ _MODES = {
 }
 
 
-class LLMUnavailable(GkllmError):
-    """No answer could be had: endpoint down, retries exhausted, no model installed."""
-
-    code = "llm_unavailable"
-
-
-class LLMRejected(GkllmError):
-    """The model answered, but every answer broke the rules (after re-asks)."""
-
-    code = "llm_rejected"
-
-    def __init__(self, message: str, errors: list[str]) -> None:
-        super().__init__(message)
-        self.errors = errors
-
-
-@dataclass
-class CallRecord:
-    prompt: str
-    cached: bool
-    attempts: int
-    prompt_tokens: int
-    completion_tokens: int
-    seconds: float
-    error: str | None = None
-
-
 @dataclass
 class Usage:
     calls: int = 0  # HTTP requests answered or failed, re-asks included
@@ -82,16 +56,32 @@ class Usage:
     seconds: float = 0.0
     transport_retries: int = 0
     reasks: int = 0
-    log: list[CallRecord] = field(default_factory=list)
 
     def add(self, other: "Usage") -> None:
         for f in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "seconds", "transport_retries", "reasks"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
-        self.log.extend(other.log)
 
     def to_stats(self, model: str | None) -> LlmStats:
         return LlmStats(model=model, calls=self.calls, cache_hits=self.cache_hits, prompt_tokens=self.prompt_tokens,
                         completion_tokens=self.completion_tokens, seconds=round(self.seconds, 3))
+
+
+def _within_deadline(request: Any) -> None:
+    """httpx request hook: no HTTP request outlives the caller's deadline (gkllm.deadline).
+
+    It runs for every request the openai client sends, instructor's re-asks
+    included, so the per-call timeout shrinks to what the deadline leaves.
+    """
+    left = deadline.remaining()
+    if left is None:
+        return
+    left = max(left, 0.001)  # passed: fail at once with the client's own timeout error
+    timeouts = request.extensions.get("timeout") or {}
+    request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in timeouts.items()}
+
+
+def _deadline_passed(state: RetryCallState) -> bool:
+    return deadline.passed()
 
 
 def _wait(state: RetryCallState) -> float:
@@ -139,7 +129,8 @@ class LLMClient:
             if base_url is None:
                 base_url = self._start_embedded()
             raw = openai.OpenAI(base_url=base_url, api_key=self.config.api_key or "not-needed",
-                                timeout=self.config.timeout, max_retries=0)
+                                timeout=self.config.timeout, max_retries=0,
+                                http_client=openai.DefaultHttpxClient(event_hooks={"request": [_within_deadline]}))
             self._client = instructor.from_openai(raw, mode=_MODES[self.config.instructor_mode])
             return self._client
 
@@ -211,7 +202,7 @@ class LLMClient:
         if self._cache is not None:
             hit = self._cache.get(key)
             if hit is not None:
-                self._record(Usage(cache_hits=1, log=[CallRecord(prompt.id, True, 0, 0, 0, 0.0)]))
+                self._record(Usage(cache_hits=1))
                 return response_model.model_validate(hit["answer"])
         answer = self._call(prompt.id, messages, response_model, check)
         if self._cache is not None:
@@ -232,6 +223,7 @@ class LLMClient:
 
     def _call(self, prompt_id: str, messages: list[dict[str, str]], response_model: type[T],
               check: Callable[[Any], list[str]] | None) -> T:
+        deadline.check(f"before asking the LLM ({prompt_id})")
         client = self._connect()
         attempts = 0  # every HTTP request, across transport retries
         asked = 0  # requests within the current transport attempt: 1 + re-asks
@@ -246,17 +238,16 @@ class LLMClient:
         def on_retry(state: RetryCallState) -> None:
             nonlocal retries
             retries += 1
-            log.warning("LLM transport error (%s); retry %d", state.outcome.exception() if state.outcome else "?",
-                        state.attempt_number)
+            log.warning("LLM transport error on %s (%s); retry %d", prompt_id,
+                        state.outcome.exception() if state.outcome else "?", state.attempt_number)
 
         t0 = time.perf_counter()
         ptok = ctok = 0
-        error: str | None = None
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(TRANSIENT),
-                stop=stop_after_attempt(self.config.transport_retries + 1),
-                wait=_wait,
+                stop=stop_after_attempt(self.config.transport_retries + 1) | _deadline_passed,
+                wait=lambda state: deadline.bound(_wait(state)),
                 before_sleep=on_retry,
                 reraise=True,
             ):
@@ -279,8 +270,11 @@ class LLMClient:
             ptok, ctok = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
             return answer
         except TRANSIENT as err:
-            error = f"{type(err).__name__}: {err}"
-            raise LLMUnavailable(f"LLM unreachable after {self.config.transport_retries + 1} tries: {error}") from None
+            if deadline.passed():  # the caller's time ran out, not the endpoint: do not mark it down
+                raise DeadlineExceeded(f"the deadline passed while waiting for the LLM ({prompt_id}, "
+                                       f"{attempts} request{'s' * (attempts != 1)})") from None
+            raise LLMUnavailable(f"LLM unreachable after {self.config.transport_retries + 1} tries: "
+                                 f"{type(err).__name__}: {err}") from None
         except openai.APIStatusError as err:
             error = f"HTTP {err.status_code}: {err.message}"
             if err.status_code in (400, 413, 422):
@@ -292,10 +286,9 @@ class LLMClient:
             if total is not None:
                 ptok, ctok = getattr(total, "prompt_tokens", 0) or 0, getattr(total, "completion_tokens", 0) or 0
             errors = [str(getattr(f, "exception", f)) for f in getattr(err, "failed_attempts", []) or []]
-            error = f"answers rejected after {attempts} attempts"
-            raise LLMRejected(f"LLM {error}: {errors[-1][:300] if errors else err}", errors) from None
+            raise LLMRejected(f"LLM answers rejected after {attempts} attempts: {errors[-1][:300] if errors else err}",
+                              errors) from None
         finally:
             dt = time.perf_counter() - t0
             self._record(Usage(calls=attempts, reasks=max(asked - 1, 0), prompt_tokens=ptok, completion_tokens=ctok,
-                               seconds=dt, transport_retries=retries,
-                               log=[CallRecord(prompt_id, False, attempts, ptok, ctok, dt, error)]))
+                               seconds=dt, transport_retries=retries))

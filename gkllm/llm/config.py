@@ -10,17 +10,12 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..envconf import env as _env, env_number
+from ..errors import ConfigError
+
 # instructor modes by backend: JSON_SCHEMA where the server enforces schemas
 # (llama.cpp's own server, vLLM, OpenAI); JSON where it only knows json_object.
 INSTRUCTOR_MODES = ("json_schema", "json", "md_json", "tools")
-
-
-def _env(*names: str) -> str | None:
-    for n in names:
-        v = os.environ.get(n)
-        if v:
-            return v
-    return None
 
 
 @dataclass(frozen=True)
@@ -46,16 +41,16 @@ class LLMConfig:
             api_key=_env("GKLLM_API_KEY", "OPENAI_API_KEY"),
             model=_env("GKLLM_MODEL", "OPENAI_MODEL"),
             instructor_mode=(_env("GKLLM_INSTRUCTOR_MODE") or "json_schema").lower(),
-            timeout=float(_env("GKLLM_TIMEOUT") or 600),
+            timeout=env_number("GKLLM_TIMEOUT", 600.0, minimum=0, above=True),
             cache_dir=Path(p) if (p := _env("GKLLM_CACHE_DIR")) else None,
             use_cache=_env("GKLLM_NO_CACHE") is None,
             local_model=_env("GKLLM_LOCAL_MODEL"),
-            transport_retries=int(_env("GKLLM_RETRIES") or 4),
+            transport_retries=int(env_number("GKLLM_RETRIES", 4, minimum=0, integer=True)),
         )
         overrides = {k: v for k, v in overrides.items() if v is not None}
         cfg = replace(cfg, **overrides)  # type: ignore[arg-type]
         if cfg.instructor_mode not in INSTRUCTOR_MODES:
-            raise ValueError(f"GKLLM_INSTRUCTOR_MODE must be one of {', '.join(INSTRUCTOR_MODES)}")
+            raise ConfigError(f"GKLLM_INSTRUCTOR_MODE={cfg.instructor_mode!r} must be one of {', '.join(INSTRUCTOR_MODES)}")
         return cfg
 
     @property

@@ -262,6 +262,11 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         assert cells is not None
         printed = [c for c in cells if c is not None]
         span = (printed[0].start, printed[-1].end) if printed else None
+        if any(c.kind == "number" and len(c.text) > 1 and c.text[0] == "0" and c.text.isdigit() for c in printed):
+            # "00" is no printed count: the separators around it are not where the cells end
+            res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
+            res.warnings.append(f"row {spec.name}: a number with a leading zero among its cells; left null")
+            continue
         if p.how == "order" and p.window in doubtful:
             res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
             continue

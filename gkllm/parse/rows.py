@@ -210,7 +210,7 @@ def _beside(items: list[Item], k: int, spec: RowSpec) -> tuple[Placement, int] |
         return None
     n = spec.size
     filled = block.filled
-    if len(filled) == n and not (_leading_zero(filled) and is_run(filled, n)):
+    if len(filled) == n and not _leading_zero(filled):
         return Placement(it.row, list(filled), label=it.hit), after
     blanks = positional(block, n, it.hit.line)
     if blanks is not None:

@@ -90,7 +90,6 @@ class _Run:
     offsets: list[int]  # document offset of every digit
     cuts: frozenset[int] | None  # where a cell may start; None: anywhere
     cands: list[tuple[int, ...]] = field(default_factory=list)
-    dropped: int = 0  # rules of its own the report breaks (fewest dropped to split it at all)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -287,7 +286,6 @@ def _local_cands(run: _Run, rules: Sequence[Rule], known: Mapping[str, float]) -
             found.update(dict.fromkeys(split_digits(run.digits, run.keys, kept, known, run.cuts)))
         if found:
             run.cands = list(found)
-            run.dropped = size
             if size and len(found) == 1 and not _near_miss(run, run.cands[0], rules, known):
                 run.cands = []  # the digits force a split that breaks its own rule wildly: not one row's digits
             return
@@ -333,28 +331,23 @@ def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequ
             unsplit.add(i)
     for comp in _components(runs, cross):
         comp = [i for i in comp if i not in unsplit]
-        while comp:
-            sub = [runs[i] for i in comp]
-            keys = {k for r in sub for k in r.keys}
-            # a rule over a run that could not be split at all is not assessable here
-            comp_rules = [r for r in cross if any(k in keys for k in r.operands)
-                          and all(k in keys or k in known for k in r.operands)]
-            try:
-                alive, suspects = _alive_dropping(sub, comp_rules, known)
-            except _TooLarge:
-                alive, suspects = None, []
-                out.warnings.append(f"digit runs of {', '.join(r.task.name for r in sub)}: too many splits to decide")
-            if suspects:
-                # a run that breaks its own rule and a rule across rows too is not read; the rest is retried
-                unsplit.update(comp[j] for j in suspects)
-                comp = [i for j, i in enumerate(comp) if j not in suspects]
-                continue
-            if alive is None:
-                unsplit.update(comp)
-            else:
-                for run, cands in zip(sub, alive):
-                    _emit(run, sorted(cands), out)
-            break
+        if not comp:
+            continue
+        sub = [runs[i] for i in comp]
+        keys = {k for r in sub for k in r.keys}
+        # a rule over a run that could not be split at all is not assessable here
+        comp_rules = [r for r in cross if any(k in keys for k in r.operands)
+                      and all(k in keys or k in known for k in r.operands)]
+        try:
+            alive = _alive_dropping(sub, comp_rules, known)
+        except _TooLarge:
+            alive = None
+            out.warnings.append(f"digit runs of {', '.join(r.task.name for r in sub)}: too many splits to decide")
+        if alive is None:
+            unsplit.update(comp)
+            continue
+        for run, cands in zip(sub, alive):
+            _emit(run, sorted(cands), out)
     for i in sorted(unsplit):
         run = runs[i]
         text = _printed(run)
@@ -368,18 +361,9 @@ def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequ
 
 
 def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[str, float]
-                    ) -> tuple[list[set[tuple[int, ...]]] | None, list[int]]:
-    """``_alive`` under all rules, else under the fewest rules dropped (at most two).
-
-    A report may break a rule across rows as printed; a run that already breaks its own rule,
-    and whose split no rule chose, may not be excused a second time: if a rule across rows
-    fails or must be dropped because of it, it is returned as a suspect instead.
-    """
-    # forced: a run that breaks its own rule and that its digits alone split (one candidate); no rule
-    # chose its split, so a rule across rows that fails on it says its digits are not one row's
-    weak = {i for i, run in enumerate(runs) if run.dropped and len(run.cands) == 1}
-    weak_keys = {k for i in weak for k in runs[i].keys}
-    owner = {k: i for i, run in enumerate(runs) for k in run.keys}
+                    ) -> list[set[tuple[int, ...]]] | None:
+    """``_alive`` under all rules, else under the fewest rules dropped (at most two): a report
+    may break a rule across rows as printed, and the values read are then reported with it."""
     # a rule whose operands every candidate agrees on is decided already: drop it if it fails
     fixed: dict[str, float] = dict(known)
     for run in runs:
@@ -387,28 +371,21 @@ def _alive_dropping(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[
             vals = {c[j] for c in run.cands}
             if len(vals) == 1:
                 fixed[k] = vals.pop()
-    kept = []
-    for r in rules:
-        if r.holds(fixed) is not False:
-            kept.append(r)
-        elif any(k in weak_keys for k in r.operands):
-            return None, sorted({owner[k] for k in r.operands if k in weak_keys})
+    kept = [r for r in rules if r.holds(fixed) is not False]
     alive = _alive(runs, kept, known)
     if alive is not None:
-        return alive, []
-    droppable = [r for r in kept if not any(k in weak_keys for k in r.operands)]
+        return alive
     for size in (1, 2):
         union: list[set[tuple[int, ...]]] | None = None
-        for drop in combinations(droppable, size):
+        for drop in combinations(kept, size):
             got = _alive(runs, [r for r in kept if r not in drop], known)
             if got is None:
                 continue
             union = got if union is None else [a | b for a, b in zip(union, got)]
         if union is not None:
-            # with rules dropped only what no reading can change is taken: runs the rules left
-            # several ways stay ambiguous (their keys null), as they would with every rule kept
-            return union, []
-    return None, sorted(weak)
+            # every split some choice of dropped rules allows: a key they disagree on stays null
+            return union
+    return None
 
 
 def _printed(run: _Run) -> str:

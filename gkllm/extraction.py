@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .document import Document
 from .models import Diagnostic
+from .parse.digit_runs import AmbiguousRun
 from .parse.parts import TableRead
 from .segment import Segment, Stream
 from .template import TemplateName, table_keys
@@ -31,6 +32,8 @@ class Extraction:
     tables: dict[int, TableRead] = field(default_factory=dict)
     # keys the report does not print by design (a 2021 report printing （六）其他处理 as one row)
     absent: frozenset[str] = frozenset()
+    # runs of digits the rules split several ways: the candidates, for the LLM to choose among
+    ambiguous: list[AmbiguousRun] = field(default_factory=list)
 
     def missing(self, keys: list[str] | None = None) -> list[str]:
         """Keys of ``keys`` (default: every table key) that nothing was read for."""

@@ -70,7 +70,7 @@ def parse(doc: Document) -> Extraction:
         ex.values.update(split.values)
         ex.warnings.extend(split.warnings)
         ex.diagnostics.extend(split.diagnostics)
-        settle_by_prose(ex, split.ambiguous)
+        ex.ambiguous = settle_by_prose(ex, split.ambiguous)
     missing = ex.missing()
     if missing:
         ex.warnings.append(f"{len(missing)} table values not found: {ex.missing_summary()}")

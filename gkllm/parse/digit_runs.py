@@ -293,14 +293,14 @@ def _local_cands(run: _Run, rules: Sequence[Rule], known: Mapping[str, float]) -
 
 
 def _near_miss(run: _Run, cand: tuple[int, ...], rules: Sequence[Rule], known: Mapping[str, float]) -> bool:
-    """Every broken rule misses by at most half its larger side: a clerical slip ("8100008":
-    8 + 1 against 8), not digits of two rows read as one (0 + … + 0 against 4000000)."""
+    """Every broken rule misses by one, or by at most half its larger side: a clerical slip
+    ("8100008": 8 + 1 against 8), not digits of two rows read as one (0 + … + 0 against 4000000)."""
     values = {**known, **dict(zip(run.keys, cand))}
     for r in rules:
         if r.holds(values) is False:
             lhs = sum(values[k] for k in r.lhs)
             rhs = sum(values[k] for k in r.rhs)
-            if abs(lhs - rhs) > 0.5 * max(lhs, rhs, 1):
+            if abs(lhs - rhs) > max(1.0, 0.5 * max(lhs, rhs)):
                 return False
     return True
 

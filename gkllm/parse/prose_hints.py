@@ -43,10 +43,12 @@ def statements(text: str) -> dict[str, list[tuple[int, int, int]]]:
     return out
 
 
-def settle_by_prose(ex: "Extraction", ambiguous: list[AmbiguousRun]) -> None:
+def settle_by_prose(ex: "Extraction", ambiguous: list[AmbiguousRun]) -> list[AmbiguousRun]:
+    """Settle what the prose can; returns the runs still ambiguous."""
     runs = [a for a in ambiguous if any(k in PROSE_HINTS for k in a.diagnostic.keys)]
     if not runs:
-        return
+        return list(ambiguous)
+    settled: list[AmbiguousRun] = []
     said = statements(ex.doc.text)
     for amb in runs:
         keys = amb.task.keys
@@ -67,3 +69,5 @@ def settle_by_prose(ex: "Extraction", ambiguous: list[AmbiguousRun]) -> None:
                                  notes=["split from a run of digits; the prose decided among the splits the rules "
                                         "allow: " + "; ".join(decided)])
         ex.diagnostics.remove(amb.diagnostic)
+        settled.append(amb)
+    return [a for a in ambiguous if a not in settled]

@@ -126,9 +126,21 @@ def _scan(items: list[Item], specs: Sequence[RowSpec], mirrored: bool) -> tuple[
     placed: dict[int, Placement] = {}
     orphans: list[Block] = []
     first_label = next(k for k, it in enumerate(items) if isinstance(it, LabelItem))
-    _lead_rows(items, first_label, specs, placed, orphans, mirrored)
     window = 0
     k = first_label
+    if not _lead_rows(items, first_label, specs, placed, mirrored):
+        lead = _lead_window(items, first_label, specs, mirrored)
+        if lead is not None:
+            rows, cells, labels, k = lead
+            window += 1
+            pos = 0
+            for r in rows:
+                size = specs[r].size
+                placed[r] = Placement(r, list(cells[pos : pos + size]), how="order", label=labels.get(r),
+                                      window=window)
+                pos += size
+        else:
+            orphans.extend(b for b in _adjacent_blocks(items, first_label, -1) if b.count)
     while k < len(items):
         it = items[k]
         if not isinstance(it, LabelItem):
@@ -172,13 +184,13 @@ def _scan(items: list[Item], specs: Sequence[RowSpec], mirrored: bool) -> tuple[
 
 
 def _lead_rows(items: list[Item], first_label: int, specs: Sequence[RowSpec], placed: dict[int, Placement],
-               orphans: list[Block], mirrored: bool) -> None:
+               mirrored: bool) -> bool:
     """Numbers printed before the first label found: the rows before it whose labels were not found,
-    when their cells are exactly those numbers."""
+    when their cells are exactly those numbers. True when there is nothing left to place."""
     blocks = _adjacent_blocks(items, first_label, -1)
     cells = [c for b in reversed(blocks) for c in b.filled]
     if not cells:
-        return
+        return True
     first_row = items[first_label].row  # type: ignore[union-attr]
     rows = list(range(len(specs) - 1, first_row, -1)) if mirrored else list(range(first_row))
     if rows and sum(specs[r].size for r in rows) == len(cells):
@@ -187,8 +199,42 @@ def _lead_rows(items: list[Item], first_label: int, specs: Sequence[RowSpec], pl
             size = specs[r].size
             placed[r] = Placement(r, list(cells[pos : pos + size]), how="order", window=-1)
             pos += size
-        return
-    orphans.extend(b for b in blocks if b.count)
+        return True
+    return False
+
+
+def _lead_window(items: list[Item], first_label: int, specs: Sequence[RowSpec], mirrored: bool
+                 ) -> tuple[list[int], list[Cell], dict[int, LabelHit], int] | None:
+    """Numbers printed before the first labels, which follow one another with no numbers of their own
+    (a PDF's number columns printed before its label column): theirs, when they are exactly theirs."""
+    if _exactly_beside(items, first_label, specs[items[first_label].row]):  # type: ignore[union-attr]
+        return None  # numbers before a label that has its own beside it are not its (a header's junk)
+    start = first_label
+    while start > 0 and isinstance(items[start - 1], Block):
+        start -= 1
+    cells = [c for b in items[start:first_label] for c in b.filled]  # type: ignore[union-attr]
+    if any(c.kind == "empty" for b in items[start:first_label] for c in b.cells):  # type: ignore[union-attr]
+        return None
+    balance = len(cells)
+    labels: list[LabelItem] = []
+    j = first_label
+    while j < len(items) and isinstance(items[j], (LabelItem, Break)):
+        it = items[j]
+        j += 1
+        if isinstance(it, Break):
+            continue
+        if labels and not _follows(labels[-1].row, it.row, mirrored):
+            return None
+        labels.append(it)
+        balance -= specs[it.row].size
+        if balance == 0:
+            rows = [lab.row for lab in labels]
+            if _gap_rows(rows) or _straddles(rows, cells, labels, specs):
+                return None
+            return rows, cells, {lab.row: lab.hit for lab in labels}, j
+        if balance < 0:
+            return None
+    return None
 
 
 def _next_block(items: list[Item], k: int) -> tuple[Block | None, int]:

@@ -305,6 +305,65 @@ def _near_miss(run: _Run, cand: tuple[int, ...], rules: Sequence[Rule], known: M
     return True
 
 
+class SplitSearchTooLarge(RuntimeError):
+    """The runs split too many ways to decide within the search budget."""
+
+
+def _prepared(runs: Sequence[tuple[Sequence[str], str]], rules: Sequence[Rule], known: Mapping[str, float]
+              ) -> tuple[list[_Run], list[Rule]] | None:
+    prepared = []
+    for keys, digits in runs:
+        digits = "".join(digits.split())
+        prepared.append(_Run(RunTask("", tuple(keys), []), digits, list(range(len(digits))), None))
+    run_keys = {k for r in prepared for k in r.keys}
+    applicable = [r for r in rules if all(k in run_keys or k in known for k in r.operands)]
+    for run in prepared:
+        inside = [r for r in applicable if all(k in run.keys or k in known for k in r.operands)]
+        run.cands = split_digits(run.digits, run.keys, inside, known)
+        if not run.cands:
+            return None
+    return prepared, applicable
+
+
+def consistent_solutions(runs: Sequence[tuple[Sequence[str], str]], rules: Sequence[Rule], limit: int = 64,
+                         known: Mapping[str, float] | None = None) -> list[dict[str, int]]:
+    """Up to ``limit`` complete splits of all runs ``(keys, digits)`` under which every rule holds.
+    No rule is ever dropped here. Raises ``SplitSearchTooLarge`` past the search budget."""
+    try:
+        got = _prepared(runs, rules, known or {})
+        if got is None:
+            return []
+        prepared, applicable = got
+        sols = _Search(prepared, applicable, known or {}).solve(limit)
+    except _TooLarge:
+        raise SplitSearchTooLarge("too many splits to decide") from None
+    return [{k: v for run, cand in zip(prepared, sol) for k, v in zip(run.keys, cand)} for sol in sols]
+
+
+def consistent_candidates(runs: Sequence[tuple[Sequence[str], str]], rules: Sequence[Rule],
+                          known: Mapping[str, float] | None = None) -> list[list[tuple[int, ...]]] | None:
+    """Per run ``(keys, digits)``, every split some complete split of all runs uses under which
+    every rule holds; None when no such split exists. No rule is ever dropped here.
+    Raises ``SplitSearchTooLarge`` past the search budget.
+    """
+    known = known or {}
+    try:
+        got = _prepared(runs, rules, known)
+        if got is None:
+            return None
+        prepared, applicable = got
+        out: list[list[tuple[int, ...]]] = [[] for _ in prepared]
+        for comp in _components(prepared, applicable):
+            alive = _alive([prepared[i] for i in comp], applicable, known)
+            if alive is None:
+                return None
+            for i, cands in zip(comp, alive):
+                out[i] = sorted(cands)
+        return out
+    except _TooLarge:
+        raise SplitSearchTooLarge("too many splits to decide") from None
+
+
 def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequence[Rule]) -> SplitOutcome:
     """Split every run against the rules and the values already read."""
     out = SplitOutcome()

@@ -75,3 +75,32 @@ def test_a_forced_split_that_misses_wildly_is_not_read() -> None:
     out = split_runs([RunTask("x", ROW, cells("0000004000000", glued=True))], {}, [R3])
     assert all(out.values[k].value is None for k in ROW)
     assert out.diagnostics and out.diagnostics[0].kind == "ambiguous"
+
+
+def _brute_force(digits: str, keys: tuple[str, ...], rules: list[Rule]) -> set[tuple[int, ...]]:
+    """The independent oracle: every composition of the digits, no pruning, rules via Rule.holds."""
+    from itertools import combinations
+
+    out = set()
+    for cuts in combinations(range(1, len(digits)), len(keys) - 1):
+        bounds = (0, *cuts, len(digits))
+        parts = [digits[a:b] for a, b in zip(bounds, bounds[1:])]
+        if any(len(p) > 7 or (len(p) > 1 and p[0] == "0") for p in parts):
+            continue
+        cand = tuple(int(p) for p in parts)
+        if all(r.holds(dict(zip(keys, cand))) for r in rules):
+            out.add(cand)
+    return out
+
+
+def test_the_splitter_agrees_with_a_brute_force_on_random_rows() -> None:
+    import random
+
+    rnd = random.Random(20261203)
+    for _ in range(300):
+        values = [rnd.choice((0, 0, 0, 1, 2, 3, 10, 12, 20, 101)) for _ in range(6)]
+        row = [*values, sum(values)]
+        digits = "".join(map(str, row))
+        got = set(split_digits(digits, ROW, [R3], {}))
+        assert got == _brute_force(digits, ROW, [R3]), digits
+        assert tuple(row) in got

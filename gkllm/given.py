@@ -80,7 +80,7 @@ def _coerce(key: str, v: Any) -> Any:
             return _INVALID
     if not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
         return _INVALID
-    if is_decimal_key(key) or key == "narrative.fee_yuan":
+    if is_decimal_key(key):
         return float(v)
     if float(v).is_integer():
         return int(v)

@@ -11,6 +11,7 @@ from typing import BinaryIO, Union
 from ..document import Document
 from ..errors import GkllmError, InputError, UnsupportedFormatError
 from ..normalize import normalize
+from .common import RawText, Reader
 from .sniff import sniff
 from .text import decode
 
@@ -95,15 +96,26 @@ def read_text(text: str, name: str = "<text>") -> Document:
     return Document(text=normalize(text), source=name, format="text", encoding=None)
 
 
-def _read_rich(fmt: str, data: bytes, name: str) -> tuple[str, str | None, list[str]]:
-    """Formats with structure; each reader module is imported only when needed."""
-    if fmt == "zip":
-        raise UnsupportedFormatError("a zip archive that is not a Word document; unpack it first", source=name)
-    try:
-        import importlib
+# The reader of each sniffed format ("module:function"), imported only when a file needs it.
+READERS: dict[str, str] = {
+    "html": "gkllm.ingest.html:read",
+    "docx": "gkllm.ingest.docx:read",
+    "doc": "gkllm.ingest.doc:read",
+    "rtf": "gkllm.ingest.doc:read",  # RTF goes through the same LibreOffice conversion as DOC
+    "pdf": "gkllm.ingest.pdf:read",
+}
 
-        # RTF goes through the same LibreOffice conversion as DOC
-        module = importlib.import_module(f".{'doc' if fmt == 'rtf' else fmt}", __name__)
-    except ModuleNotFoundError:
-        raise UnsupportedFormatError(f"{fmt} files are not supported yet", source=name) from None
-    return module.read(data, name)
+
+def reader(fmt: str) -> Reader:
+    import importlib
+
+    module, func = READERS[fmt].split(":")
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+
+
+def _read_rich(fmt: str, data: bytes, name: str) -> RawText:
+    """Formats with structure, through their reader."""
+    if fmt not in READERS:
+        raise UnsupportedFormatError(f"{fmt} files are not supported: give text, HTML, DOCX, DOC/WPS/RTF or PDF",
+                                     source=name)
+    return reader(fmt)(data, name)

@@ -1,9 +1,27 @@
-"""Small pieces every structured reader (HTML, DOCX, PDF) shares."""
+"""What every reader shares: the reader contract, and small text helpers.
+
+A reader is a function ``read(data: bytes, name: str) -> RawText`` in
+``gkllm.ingest.<format>`` (the ``Reader`` protocol); ``ingest.READERS``
+maps each sniffed format to its reader, imported only when a file needs it.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, NamedTuple, Protocol
+
+
+class RawText(NamedTuple):
+    """What a reader returns: the text (tables as one row per line, cells between tabs), the
+    encoding it was decoded with, and warnings for the user."""
+
+    text: str
+    encoding: str | None
+    warnings: list[str]
+
+
+class Reader(Protocol):
+    def __call__(self, data: bytes, name: str) -> RawText: ...
 
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 

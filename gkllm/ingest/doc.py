@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from .. import deadline
+from .common import RawText
 from ..errors import ConverterMissingError, DeadlineExceeded, InputError, UnsupportedFormatError
 
 INSTALL_HINT = "install it with: apt-get install libreoffice-writer-nogui"
@@ -28,7 +29,7 @@ _profile_lock = threading.Lock()
 _profile_dir: str | None = None
 
 
-def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read(data: bytes, name: str) -> RawText:
     """OLE .doc/.wps (and RTF, which Word also saves under .doc) → DOCX → text."""
     kind = "rtf" if data.lstrip()[:5] == b"{\\rtf" else _ole_kind(data)
     if kind == "encrypted":
@@ -42,7 +43,7 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
 
     text, encoding, warnings = docx.read(docx_bytes, name)
     what = "RTF" if kind == "rtf" else ".doc/.wps"
-    return text, encoding, [f"converted from {what} by LibreOffice", *warnings]
+    return RawText(text, encoding, [f"converted from {what} by LibreOffice", *warnings])
 
 
 def soffice_path() -> str | None:

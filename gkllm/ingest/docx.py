@@ -29,7 +29,7 @@ import re
 import zipfile
 
 from ..errors import InputError
-from .common import glue_cell, one_line
+from .common import glue_cell, one_line, RawText
 from .limits import check_zip
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -58,14 +58,14 @@ _DOCX_TYPES = (
 _MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
-def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read(data: bytes, name: str) -> RawText:
     check_zip(data, "DOCX")  # python-docx inflates every part it reads: bound them first
     document = _open(data)
     warnings: list[str] = []
     reader = _Reader(document, warnings)
     lines: list[str] = []
     reader.blocks(document.element.body, lines)
-    return "\n".join(lines) + "\n", None, warnings
+    return RawText("\n".join(lines) + "\n", None, warnings)
 
 
 def _open(data: bytes):

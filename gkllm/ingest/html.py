@@ -32,7 +32,7 @@ import urllib.parse
 from typing import Any
 
 from ..errors import InputError
-from .common import CJK as _CJK, glue_cell
+from .common import CJK as _CJK, glue_cell, RawText
 from .text import decode
 
 # GB2312/GBK are subsets of GB18030; decoding with the superset loses nothing.
@@ -53,7 +53,7 @@ _CELL = ("td", "th")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 
 
-def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read(data: bytes, name: str) -> RawText:
     text, encoding, warnings = _decode(data)
     del data
     # lxml refuses str input that still declares an encoding
@@ -68,7 +68,7 @@ def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
             warnings.append(f"report text read from {len(subs)} JavaScript string(s) (escaped HTML)")
             first = _run(text, layout, subs)
     result = _run(text, first.layout, subs) if first.layout else first
-    return "\n".join(result.lines) + "\n", encoding, warnings
+    return RawText("\n".join(result.lines) + "\n", encoding, warnings)
 
 
 # --- decoding ----------------------------------------------------------------

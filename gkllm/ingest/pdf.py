@@ -36,8 +36,9 @@ import zlib
 from dataclasses import dataclass
 
 from ..errors import InputError, TooLargeError
+from ..template import PART2
 from . import isolate, limits
-from .common import CJK as _CJK, glue_cell, one_line
+from .common import CJK as _CJK, glue_cell, one_line, RawText
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = "\\-—–－~～_·"
@@ -59,18 +60,18 @@ MEMORY = 1024 * limits.MiB
 TIMEOUT = 300.0  # seconds; ~45 ms a page here, so only a hostile or broken file gets near it
 
 
-def read(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read(data: bytes, name: str) -> RawText:
     """Read in a child process under MEMORY and TIMEOUT (and the caller's deadline)."""
-    return isolate.run(f"{__name__}:read_isolated", data, name, memory=MEMORY, timeout=TIMEOUT, what="PDF")
+    return RawText(*isolate.run(f"{__name__}:read_isolated", data, name, memory=MEMORY, timeout=TIMEOUT, what="PDF"))
 
 
-def read_isolated(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read_isolated(data: bytes, name: str) -> RawText:
     """The child's entry point: bound Flate inflation in this process, then read."""
     _bound_flate(len(data))
     return read_here(data, name)
 
 
-def read_here(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
+def read_here(data: bytes, name: str) -> RawText:
     """Read in this process (no memory cap: for trusted files and the child)."""
     import pdfplumber
 
@@ -122,7 +123,7 @@ def read_here(data: bytes, name: str) -> tuple[str, str | None, list[str]]:
         warnings.append(f"PDF pages without a text layer (scanned?), not read: {_ranges(empty_pages)}")
     if n_cid:
         warnings.append(f"{n_cid} PDF glyphs without a Unicode mapping were dropped")
-    return "\n".join(out) + "\n", None, warnings
+    return RawText("\n".join(out) + "\n", None, warnings)
 
 
 def _open_error(err: Exception, otherwise: str | None = None) -> InputError:
@@ -215,9 +216,9 @@ def _read_page(page, notes: list[str]) -> tuple[list[_Block], int, int, bool]:
 _ROW_START = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第[一二三四五六七八九十百\d]+[条项章节部])"
 )
-# Part-2 row labels that carry no ordinal; a fragment starting with one is a new row.
-_PLAIN_LABELS = ("规章", "行政规范性文件", "规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费", "信息内容",
-                 "其他对外管理服务事项", "政府集中采购")
+# Part-2 row labels (they carry no ordinal) and its header's first word: a fragment starting with one is a new row.
+_PLAIN_LABELS = tuple(sorted({item.label for items in PART2.values() for item in items} | {"信息内容"}, key=len,
+                             reverse=True))
 _NUM = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?$")
 
 

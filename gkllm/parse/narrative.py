@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..document import Document
+from ..template import key_kind
 from ..text import fold_text
 from ..values import Value
 
@@ -101,7 +102,7 @@ def _scan(doc: Document, lo: int, raw: str, keys: tuple[str, ...] | set[str] | N
             else:
                 raw = m.group("num").replace(",", "")
                 value = float(raw) if "." in raw else int(raw)
-                if pat.key != "narrative.fee_yuan" and isinstance(value, float):
+                if key_kind(pat.key) != "amount" and isinstance(value, float):
                     continue
                 start, end = m.start("num"), m.end("num")
                 approx = bool(m.groupdict().get("approx"))

@@ -10,7 +10,8 @@ from .errors import GkllmError  # noqa: E402
 
 # The heavy parts load on first use, so `import gkllm.<module>` stays cheap: the PDF
 # reader's child process (gkllm.ingest.isolate) starts in a fraction of a second.
-_LAZY = {"extract": "pipeline", "aextract": "api", "Report": "models"}
+_LAZY = {"extract": "pipeline", "extract_document": "pipeline", "aextract": "api", "Report": "models",
+         "Document": "document"}
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +24,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'gkllm' has no attribute {name!r}")
 
 
-__all__ = ["extract", "aextract", "Report", "GkllmError", "__version__"]
+__all__ = ["extract", "aextract", "extract_document", "Report", "Document", "GkllmError", "__version__"]

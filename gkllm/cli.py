@@ -231,7 +231,7 @@ def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, time
     try:
         from .service import serve
     except ImportError as err:
-        _die(f"the service needs fastapi and uvicorn ({err}); pip install -e .", 1)
+        _die(f"the service needs fastapi and uvicorn ({err}); pip install 'gkllm[serve]'", 1)
     try:
         serve(host=host, port=port, mode=mode, timeout=timeout, concurrency=concurrency,
               max_bytes=int(max_mb * 1024 * 1024) if max_mb else None)

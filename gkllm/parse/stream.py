@@ -169,7 +169,7 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     sep: Sep = "strong"
     after_cell_sep = False  # the last separator was a tab or pipe inside a line: an empty cell may follow
     line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
-    for m in _spans(folded, start, end, footers):
+    for m in (_spans(folded, start, end, footers) if footers else _TOKEN.finditer(folded, start, end)):
         if isinstance(m, tuple):
             fa, fb = m
             append(Text("ignore", folded[fa:fb], fa, fb))

@@ -7,6 +7,7 @@ checks the two against each other.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -233,6 +234,12 @@ class Meta(BaseModel):
     llm: Optional[LlmStats] = None
 
 
+@lru_cache(maxsize=1024)
+def _path(key: str) -> tuple[tuple[str, ...], str]:
+    *parents, leaf = key.split(".")
+    return tuple(parents), leaf
+
+
 class Report(BaseModel):
     """One extracted report: values nested along the spec's keys, plus proof."""
 
@@ -287,10 +294,10 @@ class Report(BaseModel):
     def from_flat(cls, values: dict[str, Any], **fields: Any) -> "Report":
         nested: dict[str, Any] = {}
         for key, value in values.items():
-            if key.startswith("meta."):
+            parents, leaf = _path(key)
+            if parents[:1] == ("meta",):
                 continue
             node = nested
-            *parents, leaf = key.split(".")
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value

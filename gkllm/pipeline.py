@@ -86,7 +86,7 @@ def _narrative(ex: Extraction) -> None:
         if not todo:
             break
         if seg is not None:
-            ex.values.update(read_narrative(ex.doc, seg.start, seg.end, keys=todo))
+            ex.values.update(read_narrative(ex.doc, seg.start, seg.end, keys=todo, folded=ex.stream.folded))
 
 
 def finish(ex: Extraction, mode: str, llm_stats: LlmStats | None = None) -> Report:

@@ -27,8 +27,7 @@ def _result(*, id: str, scope: str, status: str, lhs: float | None, rhs: float |
 
 def check_rule(rule: Rule, values: Mapping[str, Any]) -> RuleResult:
     """One rule's verdict: passed, failed (with both sides) or not_assessable (a null operand)."""
-    holds = rule.holds(values)
-    lhs, rhs = _side(values, rule.lhs), _side(values, rule.rhs)
+    holds, lhs, rhs = rule.evaluate(values)
     keys = list(rule.operands)
     if holds is None:
         missing = [k for k in rule.lhs + rule.rhs if values.get(k) is None]
@@ -69,10 +68,14 @@ def check_r5(values: Mapping[str, Any]) -> RuleResult:
 
 
 def check_nonneg(values: Mapping[str, Any], template: TemplateName) -> list[RuleResult]:
+    negative = [k for k, v in values.items() if v is not None and v < 0]
+    if not negative:
+        return []
+    keys = set(table_keys(template))
     out = []
-    for k in table_keys(template):
-        v = values.get(k)
-        if v is not None and v < 0 and not is_signed_key(k):
+    for k in negative:
+        v = values[k]
+        if k in keys and not is_signed_key(k):
             out.append(RuleResult(id="NONNEG", scope=k, status="failed", lhs=v, rhs=0, keys=[k],
                                   detail=f"{k} = {v:g} is negative"))
     return out

@@ -18,8 +18,16 @@ from .parse.stream import Squeezed
 from .template import PART_HEADINGS, TABLE_ANCHORS
 from .text import fold, fold_text
 
-_HEADINGS = {p: tuple(fold(h).replace(" ", "") for h in hs) for p, hs in PART_HEADINGS.items()}
-_ANCHORS = {p: tuple(fold(a).replace(" ", "") for a in anchors) for p, anchors in TABLE_ANCHORS.items()}
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``words``, whitespace allowed between their characters (PDF text wraps headings)."""
+    alts = sorted({fold(w).replace(" ", "") for w in words}, key=len, reverse=True)
+    return re.compile("|".join(r"\s*".join(re.escape(ch) for ch in w) for w in alts))
+
+
+_HEADINGS = {p: _pattern(hs) for p, hs in PART_HEADINGS.items()}
+_ANCHORS = {p: _pattern(anchors) for p, anchors in TABLE_ANCHORS.items()}
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,8 @@ class Segment:
 
 @dataclass
 class Stream:
-    """The document as the parser reads it: folded text (same length, same offsets) and its squeezed view."""
+    """The document as the parser reads it: folded text (same length, same offsets as the
+    document's), and the squeezed view of the part of it that holds the tables."""
 
     doc: Document
     folded: str
@@ -43,53 +52,50 @@ class Stream:
     @classmethod
     def of(cls, doc: Document) -> "Stream":
         folded = fold_text(doc.text)
-        return cls(doc, folded, Squeezed(folded, 0, len(folded)))
+        return cls(doc, folded, Squeezed(folded, 0, 0))
+
+    def view_over(self, lo: int, hi: int) -> None:
+        """Build the squeezed view of ``[lo, hi)``: the text the tables' labels are searched in."""
+        self.view = Squeezed(self.folded, lo, hi)
 
 
-def _find_all(s: str, words: tuple[str, ...], lo: int, hi: int) -> list[int]:
-    out = []
-    for w in words:
-        i = s.find(w, lo, hi)
-        while i != -1:
-            out.append(i)
-            i = s.find(w, i + 1, hi)
-    return sorted(out)
+def _find_all(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> list[int]:
+    return [m.start() for m in pattern.finditer(text, lo, hi)]
 
 
-_ORDINAL_BEFORE = re.compile(r"(?:[一二三四五六七八九十][、.．]|[(（][一二三四五六七八九十][)）])$")
+_ORDINAL_BEFORE = re.compile(r"(?:[一二三四五六七八九十][、.．]|[(（][一二三四五六七八九十][)）])\s*$")
 
 
-def _heading_like(stream: Stream, i: int) -> bool:
+def _heading_like(text: str, i: int) -> bool:
     """A heading opens its line or follows its ordinal ("二、"); a phrase in a sentence does neither."""
-    s = stream.view.s
-    if _ORDINAL_BEFORE.search(s, max(0, i - 3), i):
+    if _ORDINAL_BEFORE.search(text, max(0, i - 8), i):
         return True
-    a = stream.view.orig(i)
-    j = a - 1
-    text = stream.doc.text
+    j = i - 1
     while j >= 0 and text[j] in " \t\u3000":
         j -= 1
     return j < 0 or text[j] in "\n|#*"
 
 
-def _pick_heading(stream: Stream, heads: list[int], last: bool) -> int | None:
+def _pick_heading(text: str, heads: list[int], last: bool) -> int | None:
     if not heads:
         return None
-    good = [i for i in heads if _heading_like(stream, i)]
+    good = [i for i in heads if _heading_like(text, i)]
     pool = good or heads
     return pool[-1] if last else pool[0]
 
 
 def segment(stream: Stream) -> dict[int, Segment]:
-    """Part number (1-6) → its segment; parts not found are absent."""
-    s = stream.view.s
-    starts: dict[int, tuple[int, int | None]] = {}  # part -> (start, table start) in squeezed indices
+    """Part number (1-6) → its segment; parts not found are absent. Builds the stream's view
+    over the table parts."""
+    text = stream.folded
+    n = len(text)
+    starts: dict[int, tuple[int, int | None]] = {}  # part -> (start, table start), document offsets
     cursor = 0
     for part in (2, 3, 4):
-        anchors = _find_all(s, _ANCHORS[part], cursor, len(s))
-        anchor = anchors[0] if anchors else None
-        heads = _find_all(s, _HEADINGS[part], cursor, anchor if anchor is not None else len(s))
-        head = _pick_heading(stream, heads, last=anchor is not None)
+        m = _ANCHORS[part].search(text, cursor)
+        anchor = m.start() if m else None
+        heads = _find_all(_HEADINGS[part], text, cursor, anchor if anchor is not None else n)
+        head = _pick_heading(text, heads, last=anchor is not None)
         if anchor is not None:
             starts[part] = (head if head is not None else anchor, anchor)
             cursor = anchor + 1
@@ -97,15 +103,16 @@ def segment(stream: Stream) -> dict[int, Segment]:
             starts[part] = (head, None)
             cursor = head + 1
     for part in (5, 6):
-        head = _pick_heading(stream, _find_all(s, _HEADINGS[part], cursor, len(s)), last=False)
+        head = _pick_heading(text, _find_all(_HEADINGS[part], text, cursor, n), last=False)
         if head is not None:
             starts[part] = (head, None)
             cursor = head + 1
     ordered = sorted(starts.items(), key=lambda kv: kv[1][0])
-    orig = stream.view.orig
-    n = len(stream.doc.text)
-    segs = {1: Segment(1, 0, orig(ordered[0][1][0]) if ordered else n)}
+    segs = {1: Segment(1, 0, ordered[0][1][0] if ordered else n)}
     for idx, (part, (start, table)) in enumerate(ordered):
-        end = orig(ordered[idx + 1][1][0]) if idx + 1 < len(ordered) else n
-        segs[part] = Segment(part, orig(start), end, orig(table) if table is not None else None)
+        end = ordered[idx + 1][1][0] if idx + 1 < len(ordered) else n
+        segs[part] = Segment(part, start, end, table)
+    tables = [segs[p] for p in (2, 3, 4) if p in segs]
+    if tables:
+        stream.view_over(min(t.start for t in tables), max(t.end for t in tables))
     return segs

@@ -351,6 +351,7 @@ KeyKind = Literal["count", "amount", "signed"]
 AMOUNT_KEYS: frozenset[str] = frozenset({"active.fees", "t2019.active.procurement.amount", "narrative.fee_yuan"})
 
 
+@lru_cache(maxsize=4096)
 def key_kind(key: str) -> KeyKind:
     """count (a non-negative integer), amount (a non-negative decimal) or signed (an integer change)."""
     if key in AMOUNT_KEYS:
@@ -424,17 +425,21 @@ class Rule:
 
     def holds(self, values: Mapping[str, float | int | None]) -> bool | None:
         """True or False; None when an operand it needs is null or absent (not assessable)."""
+        return self.evaluate(values)[0]
+
+    def evaluate(self, values: Mapping[str, float | int | None]) -> tuple[bool | None, float | None, float | None]:
+        """``holds`` with both sides of the equation, for reporting."""
         lhs = _sum(values, self.lhs)
         rhs = _sum(values, self.rhs)
         if lhs is None or rhs is None:
-            return None
+            return None, lhs, rhs
         if abs(lhs - rhs) < _EPS:
-            return True
+            return True, lhs, rhs
         for alt in self.alt_rhs:
             other = _sum(values, alt)
             if other is not None and abs(lhs - other) < _EPS:
-                return True
-        return False
+                return True, lhs, rhs
+        return False, lhs, rhs
 
     def describe(self, where: str | None = None) -> str:
         """The rule in the template's words, for people and for re-ask prompts."""
@@ -443,8 +448,9 @@ class Rule:
 
 def _sum(values: Mapping[str, float | int | None], keys: tuple[str, ...]) -> float | None:
     total = 0.0
+    get = values.get
     for k in keys:
-        v = values.get(k)
+        v = get(k)
         if v is None:
             return None
         total += v

@@ -195,11 +195,16 @@ def _skip_back(s: str, i: int, skip: Sequence[str]) -> int | None:
         m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
         if m:
             return m.start()
-    if not skip or last not in _gap_chars(tuple(skip)):
+    if not skip or last not in _skip_chars(skip):  # type: ignore[arg-type]
         return None
     pattern, longest = _skip_pattern(tuple(skip))
     m = pattern.search(s, max(0, i - longest), i)
     return m.start() if m else None
+
+
+@lru_cache(maxsize=None)
+def _skip_chars(skip: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_gap_chars(skip))
 
 
 @lru_cache(maxsize=None)

@@ -73,16 +73,18 @@ def _joined(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), offsets
 
 
-def read_narrative(doc: Document, start: int, end: int, *, keys: tuple[str, ...] | None = None) -> dict[str, Value]:
-    """First hit per key within the text ``[start, end)``."""
+def read_narrative(doc: Document, start: int, end: int, *, keys: tuple[str, ...] | None = None,
+                   folded: str | None = None) -> dict[str, Value]:
+    """First hit per key within the text ``[start, end)``; ``folded``: the document's folded text,
+    when the caller has it (same offsets), for the second look at OCR misreads and traditional forms."""
     lo, hi = start, end
     raw = doc.text[lo:hi]
     found = _scan(doc, lo, raw, keys)
     missing = tuple(k for k in (keys if keys is not None else {p.key for p in PATTERNS}) if k not in found)
     if missing:
-        folded = fold_text(raw)  # OCR misreads ("处埋费"), traditional characters
-        if folded != raw:
-            found.update(_scan(doc, lo, folded, missing))
+        again = folded[lo:hi] if folded is not None else fold_text(raw)  # OCR misreads ("处埋费"), traditional
+        if again != raw:
+            found.update(_scan(doc, lo, again, missing))
     return found
 
 

@@ -180,16 +180,16 @@ def _overlay(tokens: list[Cell | Text], hits: list[LabelHit]) -> list[LabelHit |
     out: list[LabelHit | Cell | Text] = []
     k = 0
     for t in tokens:
-        if isinstance(t, Cell) and k < len(hits) and t.start < hits[k].start < t.end:
+        while k < len(hits) and hits[k].start <= t.start:
+            out.append(hits[k])
+            k += 1
+        if t.__class__ is Cell and k < len(hits) and t.start < hits[k].start < t.end:
             # "…00000002.其他法律…": the label starts at its ordinal, the last digit of the run
             cut = hits[k].start
             head = t.text[: cut - t.start]
             if not any(ch.isdigit() for ch in head):
                 continue  # a sign before the ordinal: nothing of a number is left
             t = t._replace(text=head, end=cut, value=value_of(head))
-        while k < len(hits) and hits[k].start <= t.start:
-            out.append(hits[k])
-            k += 1
         inside = k > 0 and t.start < hits[k - 1].end
         if inside and (isinstance(t, Text) or (t.kind == "null" and not t.text.isascii())):
             continue  # the label's own text ("无" of a letter-spaced "无 正 当 理 由" is not a blank)
@@ -262,7 +262,7 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         assert cells is not None
         printed = [c for c in cells if c is not None]
         span = (printed[0].start, printed[-1].end) if printed else None
-        if any(c.kind == "number" and len(c.text) > 1 and c.text[0] == "0" and c.text.isdigit() for c in printed):
+        if _leading_zero(printed):
             # "00" is no printed count: the separators around it are not where the cells end
             res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
             res.warnings.append(f"row {spec.name}: a number with a leading zero among its cells; left null")
@@ -307,6 +307,8 @@ def _line_order(cells: list[Cell | None], spec: RowSpec, template: TemplateName
     """A row printed over several lines (PDF text puts a cell a line above the others when
     its box is taller) is read in printed order only if its own rules hold so; else in the one
     order of its lines that they allow; else not at all."""
+    if len({c.line for c in cells if c is not None}) in (1, len(cells)):
+        return cells, None  # one line, or one cell per line: the order is as printed; a failing rule is the report's
     inside = _rules_within(template, spec.keys)
     if not inside or any(c is None or c.kind != "number" for c in cells):
         return cells, None
@@ -325,7 +327,7 @@ def _line_order(cells: list[Cell | None], spec: RowSpec, template: TemplateName
         else:
             groups.append([c])
     if len(groups) < 2 or all(len(g) == 1 for g in groups):
-        return cells, None  # one line, or one cell per line: the order is as printed; a failing rule is the report's
+        return cells, None
     fits = [order for order in permutations(groups) if list(order) != groups and len(groups) <= 4
             and holds([c for g in order for c in g])]
     if len(fits) == 1:
@@ -352,6 +354,14 @@ def _window_holds(ps: list[Placement], specs: Sequence[RowSpec], rules: Sequence
     return all(r.holds(values) is not False for r in inside)
 
 
+def _leading_zero(cells: list[Cell]) -> bool:
+    for c in cells:
+        t = c.text
+        if t[:1] == "0" and len(t) > 1 and t.isdigit():
+            return True
+    return False
+
+
 def _lines_whole(ps: list[Placement]) -> bool:
     """No row shares its line with numbers of another row."""
     seen: dict[int, int] = {}
@@ -367,6 +377,9 @@ def cell_value(key: str, cell: Cell | None, warnings: list[str]) -> Value:
     if cell is None:
         warnings.append(f"{key}: printed blank, read as null")
         return Value(None)
+    v = cell.value
+    if v.__class__ is int and v >= 0 and not cell.note and len(cell.text) <= COUNT_LIMIT and key_kind(key) == "count":
+        return Value(v, cell.start, cell.end, cell.line, text=cell.text)  # the common cell: a plain count
     if cell.kind != "number":
         warnings.append(f"{key}: printed {cell.text!r}, read as null")
         return Value(None, cell.start, cell.end, cell.line, text=cell.text)

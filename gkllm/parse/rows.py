@@ -288,7 +288,11 @@ def is_run(filled: Sequence[Cell], n: int) -> bool:
 
 def _leading_zero(cells: Sequence[Cell]) -> bool:
     """"04" is not a printed count: the digits around it were cut in the wrong places."""
-    return any(len(c.text) > 1 and c.text[0] == "0" and c.text.isdigit() for c in cells)
+    for c in cells:
+        t = c.text
+        if t[:1] == "0" and len(t) > 1 and t.isdigit():
+            return True
+    return False
 
 
 def positional(block: Block, n: int, label_line: int) -> list[Cell | None] | None:

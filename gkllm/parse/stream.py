@@ -27,7 +27,7 @@ NULL_MARKERS = frozenset({"/", "-", "--", "—", "——", "–", "无", "空", 
 # What the label view keeps: text, and a single digit that is an ordinal ("2." of "2.重复申请").
 # Numbers are dropped, so a label wrapped around its own numbers ("1.本机关不掌 / 1 0 0 0 0 0 1 /
 # 握相关政府信息") reads whole.
-_VIEW = re.compile(r"(?P<ord>[1-9](?=[.．、](?!\d)))|\d+?(?=[1-9][.．、](?!\d))|\d+(?:[.,]\d+)*|\s+|(?P<text>[^\d\s]+)")
+_KEPT = re.compile(r"(?:[^\d\s]|[1-9](?=[.．、](?!\d)))+")
 
 
 class Squeezed:
@@ -40,20 +40,14 @@ class Squeezed:
     __slots__ = ("s", "_cum", "_orig")
 
     def __init__(self, folded: str, start: int, end: int) -> None:
-        parts: list[str] = []
+        pieces = _KEPT.findall(folded, start, end)
         cum: list[int] = []
-        orig: list[int] = []
+        orig = [m.start() for m in _KEPT.finditer(folded, start, end)]
         n = 0
-        for m in _VIEW.finditer(folded, start, end):
-            kind = m.lastgroup
-            if kind is None:
-                continue
-            piece = m.group()
-            parts.append(piece)
+        for piece in pieces:
             cum.append(n)
-            orig.append(m.start())
             n += len(piece)
-        self.s = "".join(parts)
+        self.s = "".join(pieces)
         self._cum = cum
         self._orig = orig
 
@@ -125,13 +119,16 @@ _JUNK = (
     r"|[(（]\s*\d{1,2}\s*[)）]"
     r"|(?<![\d.])[1-9]\s*[.．、](?![\d.．、])"
 )
+# Whitespace first (the commonest token in one-cell-per-line dumps), then text with digits that is
+# no cell (tried before numbers: "2024年" is a year), then numbers, then other text.
 _TOKEN = re.compile(
-    r"(?P<junk>" + _JUNK + r")"
+    r"(?P<nl>[\n\r][\s\u3000]*)"
+    r"|(?P<sep>[\t|])"
+    r"|(?P<space>[ \u3000]+)"
+    r"|(?P<junk>" + _JUNK + r")"
     r"|(?P<num>(?:(?<![^\s|\d])[-+−](?=\d))?\d+(?:,\d{3})*(?:\.\d+)?)"
     r"(?P<unit>\s?(?:人次|万元|件|条|个|项|次|元))?"
     r"(?P<note>\s*\((?:其中|含|包括|注)[^()]{0,30}\))?"
-    r"|(?P<sep>[\t|]|[\n\r]+)"
-    r"|(?P<space>[ \u3000]+)"
     r"|(?P<text>[^\s|\d-]+|-)"
 )
 # Page furniture that PDF text prints alone on a line in the middle of a table.
@@ -166,65 +163,104 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     out: list[Token] = []
     append = out.append
     line_of = doc.line_of
+    line = line_of(start)  # counted along, at each line break: cheaper than a lookup per cell
+    skipped = False  # an ignorable text piece since the last token kept
     sep: Sep = "strong"
     after_cell_sep = False  # the last separator was a tab or pipe inside a line: an empty cell may follow
     line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
     for m in (_spans(folded, start, end, footers) if footers else _TOKEN.finditer(folded, start, end)):
-        if isinstance(m, tuple):
-            fa, fb = m
+        if m.__class__ is tuple:
+            fa, fb = m  # type: ignore[misc]
             append(Text("ignore", folded[fa:fb], fa, fb))
+            line += folded.count("\n", fa, fb)
             sep = "strong"
             continue
-        kind = m.lastgroup
-        a = m.start()
+        kind = m.lastgroup  # type: ignore[union-attr]
+        a = m.start()  # type: ignore[union-attr]
+        if kind == "num":  # the common token: a plain number, no unit or note
+            skipped = False
+            raw = m.group()  # type: ignore[union-attr]
+            if len(raw) > RUN_LIMIT and len(raw) - raw.count(",") - raw.count(".") > RUN_LIMIT:
+                append(Text("unknown", raw, a, a + len(raw)))  # too long for any row: text, not cells
+            else:
+                append(Cell("number", raw, a, a + len(raw), line, int(raw) if raw.isdigit() else value_of(raw), sep))
+            sep = ""
+            line_cells = -1
+            after_cell_sep = False
+            continue
         if kind == "space":
             if sep == "":
                 sep = " "
             continue
-        if kind == "sep":
-            b = m.end()
-            if folded[a] in "\n\r":
-                if line_cells > 0:
-                    # a line of nothing but a tab or pipes: one empty cell (one-cell-per-line dumps print blanks so)
-                    append(Cell("empty", "", a, a, line_of(a)))
-                line_cells = 0
-                after_cell_sep = False
+        if kind == "nl":
+            ws = m.group()  # type: ignore[union-attr]
+            if line_cells > 0:
+                # a line of nothing but a tab or pipes: one empty cell (one-cell-per-line dumps print blanks so)
+                append(Cell("empty", "", a, a, line))
+            breaks = ws.count("\n") if "\r" not in ws else ws.count("\n") + ws.count("\r") - ws.count("\r\n")
+            line += breaks
+            if breaks == 1:  # one line break, then the next line's indentation
+                line_cells = ws.count("\t")
             else:
-                if after_cell_sep and not _closes_line(folded, b, end):
-                    # two tabs/pipes with only spaces between: an empty cell (not a pipe table's last border)
-                    append(Cell("empty", "", a, a, line_of(a)))
-                after_cell_sep = line_cells < 0 or line_cells > 0
-                if line_cells >= 0:
-                    line_cells += 1
+                lines = ws.replace("\r", "\n").split("\n")
+                for k, inner in enumerate(lines[1:-1], 1):
+                    if "\t" in inner:  # a line of nothing but a tab, inside the run of blank lines
+                        at = a + sum(len(x) + 1 for x in lines[:k])
+                        append(Cell("empty", "", at, at, line_of(at)))
+                line_cells = lines[-1].count("\t")
+            after_cell_sep = False
+            sep = "strong"
+            continue
+        if kind == "sep":
+            b = m.end()  # type: ignore[union-attr]
+            if after_cell_sep and not _closes_line(folded, b, end):
+                # two tabs/pipes with only spaces between: an empty cell (not a pipe table's last border)
+                append(Cell("empty", "", a, a, line))
+            after_cell_sep = line_cells != 0
+            if line_cells >= 0:
+                line_cells += 1
             sep = "strong"
             continue
         line_cells = -1
-        b = m.end()
+        b = m.end()  # type: ignore[union-attr]
         after_cell_sep = False
         if kind == "junk":
-            append(Text("ignore", m.group(), a, b))
+            append(Text("ignore", m.group(), a, b))  # type: ignore[union-attr]
+            line += folded.count("\n", a, b)
             sep = ""
             continue
         if kind == "text":
-            text = m.group()
+            text = m.group()  # type: ignore[union-attr]
             if text in NULL_MARKERS and _bounded(folded, a, b, start, end):
-                append(Cell("null", text, a, b, line_of(a), None, sep))
+                append(Cell("null", text, a, b, line, None, sep))
             else:
-                append(Text(_classify(text, vocabulary), text, a, b))
+                t_kind = _classify(text, vocabulary)
+                prev = out[-1] if out else None
+                if t_kind == "ignore":
+                    # header words and pieces of labels carry nothing downstream: not even a token
+                    skipped = True
+                elif t_kind == "unknown" and not skipped and prev is not None and prev.__class__ is Text \
+                        and prev[0] == "unknown":
+                    # a label split by a space or a line break: one unknown piece
+                    out[-1] = Text("unknown", prev.text + text, prev.start, b)  # type: ignore[union-attr]
+                else:
+                    append(Text(t_kind, text, a, b))
+                    skipped = False
             sep = ""
             continue
-        # a number, with its unit or note
-        raw = m.group("num")
-        na, nb = a, m.end("num")
+        # a number with its unit or note
+        raw = m.group("num")  # type: ignore[union-attr]
+        nb = m.end("num")  # type: ignore[union-attr]
         if len(raw) - raw.count(",") - raw.count(".") > RUN_LIMIT:
-            append(Text("unknown", raw, na, nb))  # too long for any row: text, not cells
+            append(Text("unknown", raw, a, nb))  # too long for any row: text, not cells
             sep = ""
             continue
-        note = m.group("note")
-        append(Cell("number", raw, na, nb, line_of(na), value_of(raw), sep, note.strip() if note else None,
-                    m.group("unit") or ""))
+        note = m.group("note")  # type: ignore[union-attr]
+        append(Cell("number", raw, a, nb, line, value_of(raw), sep, note.strip() if note else None,
+                    m.group("unit") or ""))  # type: ignore[union-attr]
+        line += folded.count("\n", a, b)
         sep = ""
-    return _merge_text(out)
+    return out
 
 
 _PAGE_NUMBER = re.compile(r"第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|共\s*\d{1,3}\s*页")
@@ -295,18 +331,6 @@ def _words(vocabulary: str) -> tuple[str, ...]:
     return tuple(sorted({w for w in vocabulary.split("\x00") if len(w) >= 2}, key=len, reverse=True))
 
 
-def _merge_text(tokens: list[Token]) -> list[Token]:
-    """Adjacent unknown pieces are one piece (a label split by a space or a line break)."""
-    out: list[Token] = []
-    for t in tokens:
-        if isinstance(t, Text) and t.kind == "unknown" and out and isinstance(out[-1], Text) and out[-1].kind == "unknown":
-            prev = out[-1]
-            out[-1] = Text("unknown", prev.text + t.text, prev.start, t.end)
-            continue
-        out.append(t)
-    return out
-
-
 def silence_prose(pieces: list) -> list:
     """Numbers in a sentence are the sentence's, not cells.
 
@@ -315,6 +339,8 @@ def silence_prose(pieces: list) -> list:
     ("总数397条，其中…"). ``pieces`` may hold labels (anything not a Cell or
     Text): a sentence never crosses one.
     """
+    if not any(t.__class__ is Text and t[0] == "prose" for t in pieces):
+        return pieces
     out: list = []
     i = 0
     n = len(pieces)

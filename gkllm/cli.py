@@ -249,12 +249,15 @@ def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, time
               help="parser: no model; llm: the model reads every part; hybrid: parser, then the model for the rest.")
 @click.option("--no-llm", is_flag=True, help="Same as --mode parser.")
 @click.option("--open", "open_page", is_flag=True, help="Open the page (a folder's index) in the default browser.")
-def show_cmd(report: str, output: str | None, mode: str, no_llm: bool, open_page: bool) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Folder: reports read at once (threads; helps PDFs and LLM-bound runs).")
+def show_cmd(report: str, output: str | None, mode: str, no_llm: bool, open_page: bool, jobs: int) -> None:
     """Write REPORT as one self-contained HTML page: its normalized text with every extracted number marked,
     parts 2-4 rebuilt as the template's tables beside it, the rules, warnings and diagnostics above.
 
     REPORT is a file ('-' for stdin) or a folder: a folder needs -o OUTDIR and gets one page per report
-    plus OUTDIR/index.html. Without -o a file's page goes to stdout (to a temporary file with --open).
+    plus OUTDIR/index.html (and R6 on a page whose agency's report for the year before is in the folder).
+    Without -o a file's page goes to stdout (to a temporary file with --open).
     """
     from .show import page_name, show_document, show_folder
 
@@ -277,7 +280,7 @@ def show_cmd(report: str, output: str | None, mode: str, no_llm: bool, open_page
             if err:
                 click.echo(f"gkllm: error: {name}: {err}", err=True)
 
-        res = show_folder([report], output, mode=mode, on_page=said)  # type: ignore[arg-type]
+        res = show_folder([report], output, mode=mode, jobs=jobs, on_page=said)  # type: ignore[arg-type]
         click.echo(f"gkllm: {res.pages} page(s), {len(res.errors)} error(s) in {res.seconds:.1f} s → {res.index}",
                    err=True)
         if open_page:

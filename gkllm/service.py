@@ -34,7 +34,7 @@ from typing import Any, AsyncIterator, Callable
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -346,8 +346,6 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
         return JSONResponse(await run_request(request, build))
 
     # --- gkllm show (issue 15): the report page as HTML --------------------------------------------------------
-    from fastapi.responses import HTMLResponse
-
     @app.get("/v1/show", summary="Upload form for the report page", response_class=HTMLResponse)
     async def show_form() -> HTMLResponse:
         """A static form (like /docs, it holds no data): its script sends the file to POST /v1/show with the

@@ -410,6 +410,40 @@ def test_show_folder_api_names_pages_apart(tmp_path):
     assert names == ["a__same.txt.html", "b__same.txt.html", "index.html"]
 
 
+def test_r6_across_the_years_of_one_agency_in_a_folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("pingtan-dept-01-text.txt", "pingtan-dept-02-text.txt"):  # the same agency's 2024 and 2023
+        shutil.copy(REAL / name, src / name)
+    res = show_folder([src], tmp_path / "out", mode="parser")
+    assert res.pages == 2 and not res.errors
+    later = lxml.html.parse(str(tmp_path / "out" / "pingtan-dept-01-text.txt.html"))
+    earlier = lxml.html.parse(str(tmp_path / "out" / "pingtan-dept-02-text.txt.html"))
+    r6 = [td.text_content() for td in later.xpath('//section[@id="rules"]//tr[th="R6"]/td')]
+    assert r6[:3] == ["✗ 0", "✓ 7", "∅ 0"]
+    assert "not evaluated" in earlier.xpath('//section[@id="rules"]//tr[th="R6"]')[0].text_content()
+    details = later.xpath('//table[@class="verdicts"]//tr[td[1]="R6"]/td[6]')
+    assert len(details) == 7 and "pingtan-dept-02-text.txt: requests.carried_forward.total" in details[-1].text_content()
+
+
+def test_r6_failure_marks_this_years_cell_only():
+    from gkllm.show import r6_rules
+
+    doc = load(SEED)
+    report = extract_document(doc, mode="parser")
+    last = {f"requests.carried_forward.{c}": 0 for c in ("natural_person", "commercial", "research", "social_org",
+                                                         "legal_service", "other_org", "total")}
+    last["requests.carried_forward.total"] = 5
+    this = {k: report.get(k) for k in report.to_flat() if k.startswith("requests.carried_over.")}
+    rules = r6_rules(last, this, "last year.txt")
+    assert [r.status for r in rules].count("failed") == 1
+    tree = lxml.html.fromstring(render_report(report, doc.text, extra_rules=rules))
+    assert "failed" in classes(tree.xpath('//td[@data-key="requests.carried_over.total"]')[0])
+    assert "failed" not in classes(tree.xpath('//td[@data-key="requests.carried_forward.total"]')[0])
+    li = tree.xpath('//li[contains(@class, "failed-rule")]')[0]
+    assert "R6" in li.text_content() and "5 ≠ 0" in li.text_content() and "last year.txt" in li.text_content()
+
+
 # --- the service -------------------------------------------------------------------------------------------------
 
 
@@ -451,6 +485,11 @@ def test_service_show_form_and_page(client):
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "not_a_report"
     resp = client.post("/v1/show", content=b"x", headers={**AUTH, "content-type": "text/plain"})
     assert resp.status_code == 415
+    # documented beside /v1/extract, with the same inputs
+    spec = client.get("/openapi.json").json()
+    assert set(spec["paths"]["/v1/show"]) == {"get", "post"}
+    assert spec["paths"]["/v1/show"]["post"]["requestBody"] == spec["paths"]["/v1/extract"]["post"]["requestBody"]
+    assert "text/html" in spec["paths"]["/v1/show"]["post"]["responses"]["200"]["content"]
     # /v1/extract is unchanged
     resp = client.post("/v1/extract?flat=true", files={"file": ("r.txt", data)}, headers=AUTH)
     assert resp.status_code == 200 and resp.json()["requests.partial.total"] == 8

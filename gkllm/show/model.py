@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
-from ..models import Provenance, Report
+from ..models import Provenance, Report, RuleResult
 from ..template import (COLUMN_LABELS, NARRATIVE_KEYS, PART2, REVIEW_GROUP_LABELS, REVIEW_OUTCOME_LABELS,
                         TemplateName, flat_keys, rows_for)
 
@@ -121,7 +121,7 @@ class KeyView:
     label: str
     value: Any
     prov: Provenance | None
-    rules: list[int] = field(default_factory=list)  # indexes into report.rules
+    rules: list[int] = field(default_factory=list)  # indexes into View.rules
     diags: list[int] = field(default_factory=list)  # indexes into report.diagnostics
     candidates: list[Any] = field(default_factory=list)  # this key's values among the ambiguous readings
     states: list[str] = field(default_factory=list)  # keys of STATE_ICONS, plus "null" / "noted"
@@ -160,6 +160,7 @@ class View:
     text: str
     template: TemplateName
     keys: dict[str, KeyView]  # every flat key but meta.*, in output order
+    rules: list[RuleResult]  # the report's verdicts, then any computed outside it (R6 across a folder)
     failed_rules: list[int]
     ambiguous: list[str]
 
@@ -183,8 +184,11 @@ def _candidate_value(cand: Any, key: str) -> Any:
     return cand
 
 
-def build_view(report: Report, text: str) -> View:
+def build_view(report: Report, text: str, extra_rules: Sequence[RuleResult] = ()) -> View:
+    """``extra_rules``: verdicts computed outside the report (R6, from last year's report in the same folder);
+    their keys must be this report's keys."""
     template = report.template
+    rules = list(report.rules) + list(extra_rules)
     flat = report.to_flat()
     keys: dict[str, KeyView] = {}
     for k in flat_keys(template):
@@ -193,7 +197,7 @@ def build_view(report: Report, text: str) -> View:
         prov = report.provenance.get(k)
         keys[k] = KeyView(k, key_label(k, template), flat.get(k), prov, page=page_of(prov))
     failed: list[int] = []
-    for i, rule in enumerate(report.rules):
+    for i, rule in enumerate(rules):
         for k in rule.keys:
             if k in keys:
                 keys[k].rules.append(i)
@@ -228,7 +232,7 @@ def build_view(report: Report, text: str) -> View:
             kv.states.append("null")
         elif kv.diags:
             kv.states.append("noted")
-    return View(report, text, template, keys, failed, ambiguous)
+    return View(report, text, template, keys, rules, failed, ambiguous)
 
 
 __all__ = ["View", "KeyView", "build_view", "key_label", "page_of", "format_value", "METHOD_LETTERS",

@@ -15,7 +15,7 @@ import hashlib
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Sequence
 
 from .. import __version__
 from ..models import Report, RuleResult
@@ -65,8 +65,8 @@ def _key_link(key: str) -> str:
     return f'<a class="goto" href="#cell-{k}" data-goto="{k}">{k}</a>'
 
 
-def _rules_section(view: View, extra: list[RuleResult]) -> str:
-    rules = list(view.report.rules) + list(extra)
+def _rules_section(view: View) -> str:
+    rules = view.rules
     ids = ["R1", "R2", "R3", "R4", "R5", "R6"] + sorted({r.id for r in rules} - {"R1", "R2", "R3", "R4", "R5", "R6"})
     rows = []
     for rid in ids:
@@ -75,14 +75,14 @@ def _rules_section(view: View, extra: list[RuleResult]) -> str:
         title = esc(RULE_TITLES.get(rid, ""))
         if not mine:
             verdict = ('<td colspan="3" class="na">not evaluated</td>'
-                       f'<td class="rt">{title}; needs last year\'s report of the same agency</td>' if rid == "R6"
-                       else f'<td colspan="3" class="na">—</td><td class="rt">{title}</td>')
+                       f'<td class="rt" title="{title}">needs last year\'s report of the same agency</td>'
+                       if rid == "R6" else f'<td colspan="3" class="na">—</td><td class="rt" title="{title}">{title}</td>')
         else:
-            verdict = (f'<td class="{"bad" if counts["failed"] else "ok"}">{counts["failed"]} ✗ failed</td>'
-                       f'<td>{counts["passed"]} ✓ passed</td><td>{counts["not_assessable"]} ∅ not assessable</td>'
-                       f'<td class="rt">{title}</td>')
+            verdict = (f'<td class="{"bad" if counts["failed"] else "ok"}">✗ {counts["failed"]}</td>'
+                       f'<td>✓ {counts["passed"]}</td><td>∅ {counts["not_assessable"]}</td>'
+                       f'<td class="rt" title="{title}">{title}</td>')
         cls = ' class="has-failed"' if counts["failed"] else ""
-        rows.append(f'<tr{cls}><th scope="row">{esc(rid)}</th>{verdict}</tr>')
+        rows.append(f'<tr{cls}><th scope="row" title="{title}">{esc(rid)}</th>{verdict}</tr>')
     failed = [r for r in rules if r.status == "failed"]
     fl = []
     for r in failed:
@@ -96,7 +96,9 @@ def _rules_section(view: View, extra: list[RuleResult]) -> str:
         f"<td>{_num(r.lhs)}</td><td>{_num(r.rhs)}</td><td>{esc(r.detail or '')}</td></tr>"
         for r in rules)
     return (f'<section id="rules" aria-labelledby="h-rules"><h2 id="h-rules">Rules (勾稽关系)</h2>'
-            f'<table class="rules-sum"><tbody>{"".join(rows)}</tbody></table>'
+            f'<table class="rules-sum"><thead><tr><th scope="col">rule</th><th scope="col">failed</th>'
+            f'<th scope="col">passed</th><th scope="col">not assessable</th><th scope="col">what it checks</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             + (f'<ul class="failed-list">{"".join(fl)}</ul>' if fl else '<p class="allgood">No rule fails.</p>')
             + f'<details><summary>Every verdict ({len(rules)})</summary><table class="verdicts"><thead><tr>'
               f"<th>rule</th><th>scope</th><th>verdict</th><th>lhs</th><th>rhs</th><th>detail</th></tr></thead>"
@@ -152,7 +154,7 @@ def _meta(view: View) -> str:
                                          for k, v in items) + "</dl>"
 
 
-def _data(view: View, extra: list[RuleResult]) -> dict[str, Any]:
+def _data(view: View) -> dict[str, Any]:
     keys = {}
     for k, kv in view.keys.items():
         p = kv.prov
@@ -161,19 +163,17 @@ def _data(view: View, extra: list[RuleResult]) -> dict[str, Any]:
             "t": clean(p.text)[:300] if p and p.text else None, "n": [clean(n) for n in p.notes] if p else [],
             "r": kv.rules, "d": kv.diags, "c": [format_value(c) for c in kv.candidates], "s": kv.states,
         }
-    rules = [[r.id, r.scope, r.status, r.lhs, r.rhs, clean(r.detail or "")] for r in view.report.rules + extra]
+    rules = [[r.id, r.scope, r.status, r.lhs, r.rhs, clean(r.detail or "")] for r in view.rules]
     diags = [[d.kind, clean(d.message)] for d in view.report.diagnostics]
     return {"keys": keys, "rules": rules, "diags": diags, "methods": METHOD_NAMES, "letters": METHOD_LETTERS,
             "icons": STATE_ICONS, "stateNames": STATE_NAMES}
 
 
-def render_view(view: View, *, extra_rules: list[RuleResult] | None = None, back: str | None = None) -> str:
-    """The page for one report. ``extra_rules``: verdicts computed outside the report (R6 in a folder);
-    ``back``: a relative link to the folder's index."""
-    extra = list(extra_rules or [])
+def render_view(view: View, *, back: str | None = None) -> str:
+    """The page for one report; ``back``: a relative link to the folder's index."""
     rep = view.report
     m = rep.meta
-    failed = sum(1 for r in list(rep.rules) + extra if r.status == "failed")
+    failed = len(view.failed_rules)
     title_agency = m.agency or "(agency not found)"
     source_name = m.source or "<text>"
     chips = [
@@ -198,7 +198,7 @@ def render_view(view: View, *, extra_rules: list[RuleResult] | None = None, back
         f'<header id="top">{nav}<h1>{esc(title_agency)} <span class="year">{esc(m.year or "year ?")}</span></h1>'
         f'<p class="file" title="{esc(source_name)}">{esc(source_name)}</p>'
         f'<ul class="chips">{chip_html}</ul>{_meta(view)}{_legend()}</header>'
-        f'<div class="summary">{_rules_section(view, extra)}{_notes_section(view)}</div>'
+        f'<div class="summary">{_rules_section(view)}{_notes_section(view)}</div>'
         '<main class="panes">'
         '<section class="pane" aria-labelledby="h-src"><h2 id="h-src">Source <small>(normalized text)</small></h2>'
         f'<pre id="source" tabindex="0" aria-labelledby="h-src">{render_source(view)}</pre></section>'
@@ -206,11 +206,11 @@ def render_view(view: View, *, extra_rules: list[RuleResult] | None = None, back
         f'</small></h2><div id="tables" tabindex="-1">{render_tables(view)}</div></section>'
         "</main>"
         '<div id="gk-tip" role="tooltip" hidden></div><div id="gk-status" class="sr" aria-live="polite"></div>'
-        f'<script type="application/json" id="gk-data">{json_for_script(_data(view, extra))}</script>'
+        f'<script type="application/json" id="gk-data">{json_for_script(_data(view))}</script>'
         f"<script>{js}</script></body></html>\n"
     )
 
 
-def render_report(report: Report, text: str, **kw: Any) -> str:
+def render_report(report: Report, text: str, *, extra_rules: Sequence[RuleResult] = (), back: str | None = None) -> str:
     """The page for ``report``, whose offsets point into ``text`` (the Document's normalized text)."""
-    return render_view(build_view(report, text), **kw)
+    return render_view(build_view(report, text, extra_rules), back=back)

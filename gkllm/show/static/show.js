@@ -31,15 +31,19 @@
     el.classList.add("flash");
   }
 
-  // Scroll a pane (not the whole page) so that el sits in its middle; bring the pane into view if it is not.
+  // Scroll a pane (not the whole page) so that el sits in the middle of the part of the pane on screen;
+  // bring the pane into view first if too little of it is.
   function scrollWithin(pane, el, smooth) {
-    var pr = pane.getBoundingClientRect(), er = el.getBoundingClientRect();
-    var top = pane.scrollTop + (er.top - pr.top) - (pane.clientHeight - er.height) / 2;
+    var pr = pane.getBoundingClientRect();
+    if (Math.min(pr.bottom, window.innerHeight) - Math.max(pr.top, 0) < 120) {
+      pane.scrollIntoView({ block: "nearest" });
+      pr = pane.getBoundingClientRect();
+    }
+    var er = el.getBoundingClientRect();
+    var mid = (Math.max(pr.top, 0) + Math.min(pr.bottom, window.innerHeight)) / 2;
+    var top = pane.scrollTop + (er.top + er.height / 2) - mid;
     var left = pane.scrollLeft + (er.left - pr.left) - (pane.clientWidth - er.width) / 2;
     pane.scrollTo({ top: Math.max(0, top), left: Math.max(0, left), behavior: smooth && !reduce ? "smooth" : "auto" });
-    if (pr.bottom < 40 || pr.top > window.innerHeight - 40) {
-      pane.scrollIntoView({ block: "nearest" });
-    }
   }
 
   function setFocusCell(c) {
@@ -128,10 +132,13 @@
     return true;
   }
 
-  function showTip(el) {
-    if (!fillTip(keyOf(el))) { return; }
-    tip.hidden = false;
-    var r = el.getBoundingClientRect();
+  var tipAnchor = null;
+
+  // Put the details under (or above) the element they describe; hide them when it scrolls out of sight.
+  function placeTip() {
+    if (!tipAnchor || tip.hidden) { return; }
+    var r = tipAnchor.getBoundingClientRect();
+    if (r.bottom < 0 || r.top > window.innerHeight) { hideTip(); return; }
     var w = tip.offsetWidth, h = tip.offsetHeight;
     var left = Math.min(Math.max(4, r.left), window.innerWidth - w - 4);
     var top = r.bottom + 6;
@@ -140,7 +147,14 @@
     tip.style.top = top + "px";
   }
 
-  function hideTip() { tip.hidden = true; }
+  function showTip(el) {
+    if (!fillTip(keyOf(el))) { return; }
+    tipAnchor = el;
+    tip.hidden = false;
+    placeTip();
+  }
+
+  function hideTip() { tip.hidden = true; tipAnchor = null; }
 
   // Source → cell. Marks of one span nest (an ambiguous run gives each of its keys the same span): a second
   // click on the same place selects the next of them.
@@ -243,8 +257,8 @@
     }
   });
   tabPane.addEventListener("focusout", function () { hideTip(); });
-  window.addEventListener("scroll", hideTip, { passive: true });
-  srcPane.addEventListener("scroll", hideTip, { passive: true });
+  document.addEventListener("scroll", placeTip, { passive: true, capture: true });
+  window.addEventListener("resize", placeTip);
 
   // A link to #cell-<key> (from another page or a bookmark) selects that key.
   var hash = decodeURIComponent(location.hash || "");

@@ -271,3 +271,36 @@ def test_service_form_shows_the_page(browser, tmp_path):
         assert wait_for(browser, HIGHLIGHTED) == "requests.partial.total"
         errors = [e for e in console_errors(browser) if "401" not in e]
         assert errors == []
+
+
+def test_index_sorts_and_links(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from gkllm.show import show_folder
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("pingtan-dept-01-text.txt", "pingtan-dept-02-text.txt", "pingtan-dept-01-page.html"):
+        shutil.copy(REAL / name, src / name)
+    shutil.copy(SEED, src / SEED.name)
+    res = show_folder([src], tmp_path / "out", mode="parser")
+    viewport(browser, 1280, 800)
+    browser.get_log("browser")
+    browser.get(res.index.as_uri())
+    wait_for(browser, "return document.documentElement.getAttribute('data-ready')")
+    column = lambda i: browser.execute_script(  # noqa: E731
+        f"return [...document.querySelectorAll('#reports tbody tr')].map(r => r.cells[{i}].textContent)")
+    header = browser.find_elements(By.CSS_SELECTOR, "#reports thead th button")
+    header[6].click()  # rules failed
+    assert column(6) == ["0", "0", "0", "3"]
+    assert header[6].find_element(By.XPATH, "..").get_attribute("aria-sort") == "ascending"
+    header[6].click()
+    assert column(6) == ["3", "0", "0", "0"] and column(0)[0] == "pingtan-dept-02-text.txt"
+    header[2].click()  # year, as numbers
+    assert column(2) == sorted(column(2))
+    browser.find_element(By.LINK_TEXT, "pingtan-dept-02-text.txt").click()
+    wait_for(browser, "return document.documentElement.getAttribute('data-ready')")
+    assert browser.execute_script("return document.querySelectorAll('#tables td.failed').length") == 17
+    browser.find_element(By.CSS_SELECTOR, "a.back").click()
+    wait_for(browser, "return document.getElementById('reports') && document.documentElement.getAttribute('data-ready')")
+    assert console_errors(browser) == []

@@ -363,9 +363,6 @@ def test_cli_show_folder_of_20_reports_is_fast_and_its_index_links_work(tmp_path
         assert expected == len(page.xpath('//div[@id="tables"]//td[@data-key]'))
     failing = next(r for r in rows if r.xpath('.//a[text()="pingtan-dept-02-text.txt"]'))
     assert [td.text_content() for td in failing.xpath("./td")][6:9] == ["3", "17", "3"]
-    # a re-run into a folder inside the input does not read its own pages
-    res = CliRunner().invoke(main, ["show", "--mode", "parser", str(src), "-o", str(src / "view")])
-    assert "21 page(s), 1 error(s)" in res.output
 
 
 def test_cli_show_one_file(tmp_path, monkeypatch):
@@ -408,6 +405,10 @@ def test_show_folder_api_names_pages_apart(tmp_path):
     assert res.pages == 2 and not res.errors
     names = sorted(p.name for p in (tmp_path / "out").glob("*.html"))
     assert names == ["a__same.txt.html", "b__same.txt.html", "index.html"]
+    # into a folder inside the input, twice: the pages written there are not read as reports
+    for _ in range(2):
+        res = show_folder([src], src / "view", mode="parser")
+        assert res.pages == 2 and not res.errors
 
 
 def test_r6_across_the_years_of_one_agency_in_a_folder(tmp_path):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from .model import View
+from .model import View, format_value
 
 # C0 controls other than tab and newline, DEL and C1 controls, lone surrogates, and U+FFFE/FFFF are not
 # text an HTML page can carry: shown as U+FFFD, one for one, so offsets keep their meaning.
@@ -97,7 +97,7 @@ def render_source(view: View) -> str:
         kv = view.keys[k]
         attrs = f'class="src {" ".join(kv.classes())}" data-key="{esc(k)}" id="src-{esc(k)}"'
         if kv.candidates:
-            attrs += f' data-candidates="{esc(" | ".join(_fmt(c) for c in kv.candidates))}"'
+            attrs += f' data-candidates="{esc(" | ".join(format_value(c) for c in kv.candidates))}"'
         if kv.page is not None:
             attrs += f' data-page="{kv.page}"'
         if clipped:
@@ -111,9 +111,3 @@ def render_source(view: View) -> str:
         close()
     w.text_to(pos, n)
     return "".join(out)
-
-
-def _fmt(v: object) -> str:
-    from .model import format_value
-
-    return format_value(v)

@@ -35,7 +35,7 @@ def _cell(kv: KeyView, table: str, r: int, c: int) -> str:
     return f"<td {attrs}>{inner}</td>"
 
 
-def _table(tid: str, caption: str, head: str, body: str, cols: int) -> str:
+def _table(tid: str, caption: str, head: str, body: str) -> str:
     return (f'<table class="grid" id="{tid}" role="grid" aria-label="{esc(caption)}">'
             f"<caption>{esc(caption)}</caption><thead>{head}</thead><tbody>{body}</tbody></table>")
 
@@ -55,7 +55,7 @@ def part2_table(view: View) -> str:
             pad = "".join('<td class="pad"></td>' for _ in range(widest - len(item.keys)))
             body.append(f'<tr><th scope="row">{esc(item.label)}</th>{cells}{pad}</tr>')
             r += 1
-    return _table("t2", "二、主动公开政府信息情况", "", "".join(body), widest + 1)
+    return _table("t2", "二、主动公开政府信息情况", "", "".join(body))
 
 
 def part3_table(view: View) -> str:
@@ -77,7 +77,7 @@ def part3_table(view: View) -> str:
         cells = "".join(_cell(view.keys[f"requests.{row.key}.{c}"], "t3", r, i) for i, c in enumerate(COLUMNS))
         body.append(f'<tr><th scope="row" class="lv{_indent(row.key, t)}">{esc(row_label(row.key, t))}</th>'
                     f"{cells}</tr>")
-    return _table("t3", "三、收到和处理政府信息公开申请情况", head, "".join(body), len(COLUMNS) + 1)
+    return _table("t3", "三、收到和处理政府信息公开申请情况", head, "".join(body))
 
 
 def _indent(row_key: str, template: str) -> int:
@@ -97,14 +97,14 @@ def part4_table(view: View) -> str:
         label = REVIEW_GROUP_LABELS[g] if g == "reconsideration" else f"行政诉讼 · {REVIEW_GROUP_LABELS[g]}"
         cells = "".join(_cell(view.keys[f"review.{g}.{o}"], "t4", r, i) for i, o in enumerate(REVIEW_OUTCOMES))
         body.append(f'<tr><th scope="row">{esc(label)}</th>{cells}</tr>')
-    return _table("t4", "四、政府信息公开行政复议、行政诉讼情况", head, "".join(body), len(REVIEW_OUTCOMES) + 1)
+    return _table("t4", "四、政府信息公开行政复议、行政诉讼情况", head, "".join(body))
 
 
 def narrative_table(view: View) -> str:
     body = []
     for r, k in enumerate(NARRATIVE_KEYS):
         body.append(f'<tr><th scope="row">{esc(NARRATIVE_LABELS[k])}</th>{_cell(view.keys[k], "tn", r, 0)}</tr>')
-    return _table("tn", "正文中的数字 (narrative counts)", "", "".join(body), 2)
+    return _table("tn", "正文中的数字 (narrative counts)", "", "".join(body))
 
 
 def render_tables(view: View) -> str:

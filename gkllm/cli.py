@@ -239,6 +239,96 @@ def serve_cmd(host: str, port: int, mode: str | None, max_mb: float | None, time
         _die(f"{err} ({err.code}); the service did not start")
 
 
+# --- gkllm show (issue 15): the report page ----------------------------------------------------------------------
+
+
+@main.command("show")
+@click.argument("report")
+@click.option("-o", "--output", help="The page (.html); for a folder, the folder for the pages and index.html.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="parser: no model; llm: the model reads every part; hybrid: parser, then the model for the rest.")
+@click.option("--no-llm", is_flag=True, help="Same as --mode parser.")
+@click.option("--open", "open_page", is_flag=True, help="Open the page (a folder's index) in the default browser.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Folder: reports read at once (threads; helps PDFs and LLM-bound runs).")
+def show_cmd(report: str, output: str | None, mode: str, no_llm: bool, open_page: bool, jobs: int) -> None:
+    """Write REPORT as one self-contained HTML page: its normalized text with every extracted number marked,
+    parts 2-4 rebuilt as the template's tables beside it, the rules, warnings and diagnostics above.
+
+    REPORT is a file ('-' for stdin) or a folder: a folder needs -o OUTDIR and gets one page per report
+    plus OUTDIR/index.html (and R6 on a page whose agency's report for the year before is in the folder).
+    Without -o a file's page goes to stdout (to a temporary file with --open).
+    """
+    from .show import page_name, show_document, show_folder
+
+    if no_llm:
+        mode = "parser"
+    if mode != "parser":
+        _check_llm_settings()
+    if report != "-" and Path(report).is_dir():
+        if not output:
+            _die("a folder needs -o OUTDIR (the pages and index.html go there)")
+        assert output is not None
+        if os.path.exists(output) and not os.path.isdir(output):
+            _die(f"-o {output} is a file; for a folder, -o names the folder for the pages")
+        real_in, real_out = os.path.realpath(report), os.path.realpath(output)
+        if os.path.commonpath([real_in, real_out]) == real_out:
+            _die(f"-o {output} contains the input folder {report}: choose another folder (a folder inside the "
+                 "input is fine: it is skipped when reports are looked for)")
+
+        def said(name: str, err: str | None) -> None:
+            if err:
+                click.echo(f"gkllm: error: {name}: {err}", err=True)
+
+        res = show_folder([report], output, mode=mode, jobs=jobs, on_page=said)  # type: ignore[arg-type]
+        click.echo(f"gkllm: {res.pages} page(s), {len(res.errors)} error(s) in {res.seconds:.1f} s → {res.index}",
+                   err=True)
+        if open_page:
+            _open_in_browser(res.index)
+        if res.pages == 0 and not res.errors:
+            _die(f"{report}: no supported files (.txt .html .htm .docx .doc .wps .pdf)", 1)
+        if res.errors:
+            sys.exit(1)
+        return
+    from .pipeline import load
+
+    if output and (os.path.isdir(output) or output.endswith(("/", os.sep))):
+        os.makedirs(output, exist_ok=True)
+        output = os.path.join(output, page_name(Path(report).name if report != "-" else "stdin", set()))
+    if output and report != "-":
+        _refuse_output_that_is_an_input(output, [report])
+    try:
+        doc = load(read_stdin(), "<stdin>") if report == "-" else load(Path(report))
+        html, _ = show_document(doc, mode=mode)  # type: ignore[arg-type]
+    except Exception as err:
+        if os.environ.get("GKLLM_DEBUG"):
+            raise
+        _die(_fail(report, err), 1)
+    if not output and open_page:
+        import tempfile
+
+        fd, output = tempfile.mkstemp(prefix="gkllm-show-", suffix=".html")
+        os.close(fd)
+    if output:
+        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(html)
+        click.echo(f"gkllm: wrote {output}", err=True)
+        if open_page:
+            _open_in_browser(Path(output))
+    else:
+        sys.stdout.write(html)
+
+
+def _open_in_browser(path: Path) -> None:
+    import webbrowser
+
+    if not webbrowser.open(path.resolve().as_uri()):
+        click.echo(f"gkllm: no browser could be started; open {path} yourself", err=True)
+
+
+# --- end gkllm show ----------------------------------------------------------------------------------------------
+
+
 def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 

@@ -1,6 +1,7 @@
 """``gkllm serve``: the extractor behind HTTP, for tools that call it as a fallback.
 
     POST /v1/extract   multipart (file [+ given, mode]) or JSON {text, given, mode, name}
+    POST /v1/show      the same inputs; the `gkllm show` page (text/html). GET /v1/show: an upload form
     GET  /healthz      liveness and configuration
     GET  /docs         OpenAPI UI (/openapi.json)
 
@@ -29,21 +30,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .deadline import deadline_in
+from .document import Document
 from .envconf import env, env_number
 from .errors import ConfigError, GkllmError
 from .ingest import read_bytes, read_text
 from .jsonin import load_json
+from .models import Report
 from .pipeline import MODES, extract_document
 
 log = logging.getLogger("gkllm.service")
@@ -236,25 +239,9 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
                 "concurrency": cfg.concurrency, "max_bytes": cfg.max_bytes, "timeout": cfg.timeout,
                 "auth": bool(cfg.token)}
 
-    @app.post(
-        "/v1/extract",
-        summary="Extract one report",
-        description="Upload the report as multipart `file` (optional form fields `given`, a JSON object, and "
-                    "`mode`), or send JSON `{text, given, mode, name}`. Returns gkllm's JSON report; with "
-                    "`given`, its `given` field says per key kept / corrected / filled / rejected.",
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": ExtractText.model_json_schema()},
-            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
-        }}},
-        responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
-                   413: {"description": "too_large"}, 415: {"description": "unsupported_media_type / unsupported_format"},
-                   422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
-                   504: {"description": "timeout"}},
-    )
-    async def extract_endpoint(
-        request: Request,
-        flat: bool = Query(False, description="the spec's flat keys instead of the nested report"),
-    ) -> JSONResponse:
+    async def run_request(request: Request, build: Callable[[Document, Report], Any]) -> Any:
+        """One request's report (multipart ``file`` [+ given, mode], or JSON {text, given, mode, name}), read and
+        extracted in a slot under the request's deadline; returns ``build(doc, report)`` (run in the worker)."""
         check_auth(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in ("application/json", "multipart/form-data"):
@@ -300,19 +287,14 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
 
         due = time.monotonic() + cfg.timeout
 
-        def run() -> dict[str, Any]:
+        def run() -> Any:
             try:
                 kind, content, name = source
                 # the LLM calls and the PDF reader made for this request stop at its deadline
                 with deadline_in(due - time.monotonic()):
                     doc = read_text(content, name) if kind == "text" else read_bytes(content, name)
                     report = extract_document(doc, mode=mode, llm=llm, given=given)  # type: ignore[arg-type]
-                if flat:
-                    out: dict[str, Any] = report.to_flat()
-                    if report.given is not None:
-                        out["given"] = {k: v.model_dump(mode="json") for k, v in report.given.items()}
-                    return out
-                return report.to_json_dict()
+                return build(doc, report)
             finally:
                 slots.release()
 
@@ -332,7 +314,72 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             raise ApiError(STATUS_BY_CODE.get(err.code, 500), err.code, str(err)) from None
         except Exception as err:  # noqa: BLE001 - anything else is the server's fault, never the caller's
             raise _internal_error(err) from None
-        return JSONResponse(result)
+        return result
+
+    @app.post(
+        "/v1/extract",
+        summary="Extract one report",
+        description="Upload the report as multipart `file` (optional form fields `given`, a JSON object, and "
+                    "`mode`), or send JSON `{text, given, mode, name}`. Returns gkllm's JSON report; with "
+                    "`given`, its `given` field says per key kept / corrected / filled / rejected.",
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": ExtractText.model_json_schema()},
+            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+        }}},
+        responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
+                   413: {"description": "too_large"}, 415: {"description": "unsupported_media_type / unsupported_format"},
+                   422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
+                   504: {"description": "timeout"}},
+    )
+    async def extract_endpoint(
+        request: Request,
+        flat: bool = Query(False, description="the spec's flat keys instead of the nested report"),
+    ) -> JSONResponse:
+        def build(doc: Document, report: Report) -> dict[str, Any]:
+            if flat:
+                out: dict[str, Any] = report.to_flat()
+                if report.given is not None:
+                    out["given"] = {k: v.model_dump(mode="json") for k, v in report.given.items()}
+                return out
+            return report.to_json_dict()
+
+        return JSONResponse(await run_request(request, build))
+
+    # --- gkllm show (issue 15): the report page as HTML --------------------------------------------------------
+    @app.get("/v1/show", summary="Upload form for the report page", response_class=HTMLResponse)
+    async def show_form() -> HTMLResponse:
+        """A static form (like /docs, it holds no data): its script sends the file to POST /v1/show with the
+        bearer token typed into it."""
+        from .show.form import form_csp, form_page
+
+        return HTMLResponse(form_page(auth=bool(cfg.token), modes=MODES, default=cfg.mode),
+                            headers={"Content-Security-Policy": form_csp(), "X-Content-Type-Options": "nosniff",
+                                     "Referrer-Policy": "no-referrer"})
+
+    @app.post(
+        "/v1/show",
+        summary="The report page",
+        description="The same inputs as POST /v1/extract (multipart `file` [+ `given`, `mode`], or JSON "
+                    "`{text, given, mode, name}`); returns the `gkllm show` page (text/html): the normalized text "
+                    "with every extracted value marked, the template's tables, rules, warnings and diagnostics.",
+        response_class=HTMLResponse,
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": ExtractText.model_json_schema()},
+            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+        }}},
+        responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
+                   413: {"description": "too_large"}, 415: {"description": "unsupported_media_type / unsupported_format"},
+                   422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
+                   504: {"description": "timeout"}},
+    )
+    async def show_endpoint(request: Request) -> HTMLResponse:
+        from .show import page_csp, render_report
+
+        page = await run_request(request, lambda doc, report: render_report(report, doc.text))
+        return HTMLResponse(page, headers={"Content-Security-Policy": page_csp(), "X-Content-Type-Options": "nosniff",
+                                           "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+    # --- end gkllm show ------------------------------------------------------------------------------------------
 
     return app
 

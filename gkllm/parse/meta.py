@@ -18,13 +18,22 @@ _PERIOD = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _ANY_YEAR = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?!\s*\d+\s*月)")
 
 
-def read_meta(doc: Document, head_lines: int = 12) -> tuple[str | None, int | None]:
-    lines = [ln.strip() for ln in doc.lines[:200] if ln.strip()]
+# A crawler's or a page's field label before the title ("标题: …"), and page furniture around it.
+_FIELD = re.compile(r"^(?:标\s*题|题\s*目|名\s*称|文章标题|主\s*题)\s*[:：]\s*")
+_SOURCE = re.compile(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：]\s*(?P<agency>[\u4e00-\u9fff]{2,30}?)(?:\s|时间|发布|$)")
+
+
+def read_meta(doc: Document, head_lines: int = 60) -> tuple[str | None, int | None]:
+    """The publishing agency and the year reported on, from the title (a crawler's "标题:" field,
+    a page's heading among its menus) or the opening sentences."""
+    lines = [_FIELD.sub("", ln.strip()) for ln in doc.lines[:400] if ln.strip()]
     agency: str | None = None
     year: int | None = None
     for i, line in enumerate(lines[:head_lines]):
         m = _TITLE.match(line)
-        if not m:
+        if m is None and i + 1 < len(lines) and len(line) < 40:
+            m = _TITLE.match(line + lines[i + 1])  # a title wrapped over two lines (PDF text)
+        if not m or len(line) > 80:
             continue
         year = int(m.group("year"))
         name = m.group("agency").strip(" :：#*")
@@ -33,6 +42,10 @@ def read_meta(doc: Document, head_lines: int = 12) -> tuple[str | None, int | No
         elif i > 0 and len(lines[i - 1]) <= 30 and _AGENCY_END.search(lines[i - 1].strip("#* ")):
             agency = lines[i - 1].strip("#* ")
         break
+    if agency is None:
+        m = _SOURCE.search(doc.text[:5000])
+        if m and _AGENCY_END.search(m.group("agency")):
+            agency = m.group("agency")
     if agency is None or year is None:
         m = _COMPILED.search(doc.text[:5000])
         if m:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Literal, Sequence
+from typing import Literal, NamedTuple, Sequence
 
 from ..text import compact, fold
 from .stream import Squeezed
@@ -58,8 +58,7 @@ def make_spec(name: str, keys: Sequence[str], label: str, anchors: Sequence[str]
                    ordinal, tuple(fold(g) for g in group))
 
 
-@dataclass(frozen=True)
-class LabelHit:
+class LabelHit(NamedTuple):
     row: int  # index into the table's specs
     start: int  # document offsets of the printed label, ordinal included
     end: int

@@ -26,7 +26,13 @@ _SOURCE = re.compile(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：
 def read_meta(doc: Document, head_lines: int = 60) -> tuple[str | None, int | None]:
     """The publishing agency and the year reported on, from the title (a crawler's "标题:" field,
     a page's heading among its menus) or the opening sentences."""
-    lines = [_FIELD.sub("", ln.strip()) for ln in doc.lines[:400] if ln.strip()]
+    lines = []
+    for ln in doc.lines[:400]:
+        ln = ln.strip()
+        if ln:
+            lines.append(_FIELD.sub("", ln) if len(lines) < head_lines + 1 and ("题" in ln or "称" in ln) else ln)
+            if len(lines) > head_lines + 1:
+                break
     agency: str | None = None
     year: int | None = None
     for i, line in enumerate(lines[:head_lines]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import permutations
-from typing import Literal, Sequence
+from typing import Literal, NamedTuple, Sequence
 
 from ..document import Document
 from ..models import Diagnostic
@@ -45,8 +45,7 @@ from .stream import COUNT_LIMIT, Cell, Text, silence_prose, tokenize, value_of
 RowHow = Literal["beside", "order", "run", "missing"]
 
 
-@dataclass(frozen=True)
-class RowRead:
+class RowRead(NamedTuple):
     """Where one row was printed: for the LLM's questions and for people checking the output."""
 
     name: str

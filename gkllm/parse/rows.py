@@ -29,7 +29,7 @@ MAX_WINDOW = 30  # labels in one window: a whole table whose label column was pr
 MAX_MERGES = 2  # a row printed with a few more numbers than cells: numbers split by a stray space
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """Consecutive cells between two labels, or between a label and text."""
 
@@ -44,13 +44,13 @@ class Block:
         return sum(1 for c in self.cells if c.kind != "empty")
 
 
-@dataclass
+@dataclass(slots=True)
 class LabelItem:
     row: int
     hit: LabelHit
 
 
-@dataclass
+@dataclass(slots=True)
 class Break:
     """Unknown text or prose: it ends a block."""
 

@@ -68,7 +68,7 @@ def check_r5(values: Mapping[str, Any]) -> RuleResult:
 
 
 def check_nonneg(values: Mapping[str, Any], template: TemplateName) -> list[RuleResult]:
-    negative = [k for k, v in values.items() if v is not None and v < 0]
+    negative = [k for k, v in values.items() if isinstance(v, (int, float)) and v < 0]
     if not negative:
         return []
     keys = set(table_keys(template))

@@ -17,6 +17,8 @@ from ..values import Value
 
 def blank_as_zero(values: Mapping[str, Value], rules: Sequence[Rule]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
+    if not any(v.value is None for v in values.values()):
+        return out  # no printed blank: nothing to say (most reports)
     for rule in rules:
         ops = rule.lhs + rule.rhs
         if any(k not in values for k in ops):

@@ -7,6 +7,7 @@ hit keeps the span of the number (or of the "none" phrase for zeros).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from ..document import Document
@@ -54,23 +55,42 @@ PATTERNS: tuple[Pattern, ...] = (
 _BREAK = re.compile(r"(?<![。；;：:！？!?\n])\n(?:[ \t]*\n)*(?![ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]|\*\*[(（]))")
 
 
-def _joined(text: str) -> tuple[str, list[int]]:
+class _OffsetMap:
+    """Joined-text index → original offset, as pieces: (joined start, original start) per piece."""
+
+    __slots__ = ("_joined", "_orig")
+
+    def __init__(self, joined: list[int], orig: list[int]) -> None:
+        self._joined = joined
+        self._orig = orig
+
+    def __call__(self, i: int) -> int:
+        if not self._joined:
+            return i
+        k = bisect_right(self._joined, i) - 1
+        return self._orig[k] + (i - self._joined[k])
+
+
+def _joined(text: str) -> tuple[str, _OffsetMap]:
     """Text with in-sentence line breaks removed, and the offset map back."""
     if "\n" not in text:
-        return text, []
+        return text, _OffsetMap([], [])
     pieces: list[str] = []
-    offsets: list[int] = []  # offsets[i] = original offset of joined char i
-    pos = 0
+    starts: list[int] = []
+    origs: list[int] = []
+    pos = n = 0
     for m in _BREAK.finditer(text):
         pieces.append(text[pos : m.start()])
-        offsets.extend(range(pos, m.start()))
+        starts.append(n)
+        origs.append(pos)
+        n += m.start() - pos
         pos = m.end()
     if pos == 0:
-        return text, []
+        return text, _OffsetMap([], [])
     pieces.append(text[pos:])
-    offsets.extend(range(pos, len(text)))
-    offsets.append(len(text))
-    return "".join(pieces), offsets
+    starts.append(n)
+    origs.append(pos)
+    return "".join(pieces), _OffsetMap(starts, origs)
 
 
 def read_narrative(doc: Document, start: int, end: int, *, keys: tuple[str, ...] | None = None,
@@ -89,10 +109,7 @@ def read_narrative(doc: Document, start: int, end: int, *, keys: tuple[str, ...]
 
 
 def _scan(doc: Document, lo: int, raw: str, keys: tuple[str, ...] | set[str] | None) -> dict[str, Value]:
-    text, omap = _joined(raw)
-
-    def orig(i: int) -> int:
-        return omap[i] if omap else i
+    text, orig = _joined(raw)
 
     found: dict[str, tuple[int, Value]] = {}
     for pat in PATTERNS:

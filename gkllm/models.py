@@ -158,10 +158,13 @@ class Provenance(BaseModel):
         state = {"method": method, "line": line, "start": start, "end": end, "text": text, "approx": approx,
                  "notes": notes}
         object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(state))
+        object.__setattr__(obj, "__pydantic_fields_set__", _PROVENANCE_FIELDS.copy())
         object.__setattr__(obj, "__pydantic_extra__", None)
         object.__setattr__(obj, "__pydantic_private__", None)
         return obj
+
+
+_PROVENANCE_FIELDS = {"method", "line", "start", "end", "text", "approx", "notes"}
 
 
 class RuleResult(BaseModel):
@@ -180,10 +183,13 @@ class RuleResult(BaseModel):
         obj = cls.__new__(cls)
         state = {"id": id, "scope": scope, "status": status, "lhs": lhs, "rhs": rhs, "keys": keys, "detail": detail}
         object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(state))
+        object.__setattr__(obj, "__pydantic_fields_set__", _RULE_FIELDS.copy())
         object.__setattr__(obj, "__pydantic_extra__", None)
         object.__setattr__(obj, "__pydantic_private__", None)
         return obj
+
+
+_RULE_FIELDS = {"id", "scope", "status", "lhs", "rhs", "keys", "detail"}
 
 
 class LlmStats(BaseModel):

@@ -277,13 +277,20 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
                 res.diagnostics.append(Diagnostic(kind="ambiguous", keys=list(spec.keys), message=f"row {spec.name}: {why}"))
                 continue
         res.rows.append(RowRead(spec.name, spec.keys, label, span, p.how))
+        values = res.values
+        plain = p.how == "beside" and not why
         for key, cell in zip(spec.keys, cells):
+            if plain and cell is not None and cell.value.__class__ is int and cell.value >= 0 and not cell.note \
+                    and len(cell.text) <= COUNT_LIMIT and key_kind(key) == "count":
+                # the common cell, a plain count beside its label
+                values[key] = Value(cell.value, cell.start, cell.end, cell.line, text=cell.text)
+                continue
             v = cell_value(key, cell, res.warnings)
             if p.how == "order":
                 v.notes.append("placed by the order of the rows: its label is not printed beside it")
             if p.how == "beside" and why:
                 v.notes.append(why)
-            res.values[key] = v
+            values[key] = v
     for w in sorted(doubtful):
         keys = [k for p in windows[w] for k in specs[p.row].keys]
         rows = ", ".join(specs[p.row].name for p in windows[w])

@@ -19,7 +19,6 @@ from .template import PART_HEADINGS, TABLE_ANCHORS
 from .text import fold, fold_text
 
 
-
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     """Any of ``words``, whitespace allowed between their characters (PDF text wraps headings)."""
     alts = sorted({fold(w).replace(" ", "") for w in words}, key=len, reverse=True)

@@ -18,8 +18,8 @@ whole printed cell.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, Mapping
 
 TemplateName = Literal["2021", "2019"]

@@ -19,8 +19,8 @@ import threading
 from pathlib import Path
 
 from .. import deadline
-from .common import RawText
 from ..errors import ConverterMissingError, DeadlineExceeded, InputError, UnsupportedFormatError
+from .common import RawText
 
 INSTALL_HINT = "install it with: apt-get install libreoffice-writer-nogui"
 DEFAULT_TIMEOUT = 120.0

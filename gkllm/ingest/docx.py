@@ -29,7 +29,7 @@ import re
 import zipfile
 
 from ..errors import InputError
-from .common import glue_cell, one_line, RawText
+from .common import RawText, glue_cell, one_line
 from .limits import check_zip
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

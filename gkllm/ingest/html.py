@@ -32,7 +32,8 @@ import urllib.parse
 from typing import Any
 
 from ..errors import InputError
-from .common import CJK as _CJK, glue_cell, RawText
+from .common import CJK as _CJK
+from .common import RawText, glue_cell
 from .text import decode
 
 # GB2312/GBK are subsets of GB18030; decoding with the superset loses nothing.

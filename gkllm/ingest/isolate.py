@@ -30,8 +30,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import deadline
-from ..errors import (ConverterMissingError, DeadlineExceeded, GkllmError, InputError, NotAReportError,
-                      TooLargeError, UnsupportedFormatError)
+from ..errors import (
+    ConverterMissingError,
+    DeadlineExceeded,
+    GkllmError,
+    InputError,
+    NotAReportError,
+    TooLargeError,
+    UnsupportedFormatError,
+)
 
 _BY_CODE: dict[str, type[GkllmError]] = {
     cls.code: cls for cls in (InputError, TooLargeError, UnsupportedFormatError, ConverterMissingError,

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from ..errors import InputError, TooLargeError
 from ..template import PART2
 from . import isolate, limits
-from .common import CJK as _CJK, glue_cell, one_line, RawText
+from .common import CJK as _CJK
+from .common import RawText, glue_cell, one_line
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = "\\-—–－~～_·"

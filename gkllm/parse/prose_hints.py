@@ -64,7 +64,7 @@ def settle_by_prose(ex: "Extraction", ambiguous: list[AmbiguousRun]) -> list[Amb
         for k, (a, b), v in zip(keys, spans(amb.task, cand), cand):
             if k not in amb.diagnostic.keys:
                 continue
-            decided = [f"{ex.doc.text[s:e].strip()!r} (offsets {s}-{e})" for kk, (_, s, e) in where.items()]
+            decided = [f"{ex.doc.text[s:e].strip()!r} (offsets {s}-{e})" for _, s, e in where.values()]
             ex.values[k] = Value(v, a, b, ex.doc.line_of(a), text=ex.doc.text[a:b],
                                  notes=["split from a run of digits; the prose decided among the splits the rules "
                                         "allow: " + "; ".join(decided)])

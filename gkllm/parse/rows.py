@@ -75,7 +75,7 @@ class Placement:
     rows: list[int] = field(default_factory=list)  # a run that holds several rows: all of them, in order
 
 
-def build_items(pieces: Sequence[LabelHit | Cell | Text], row_of_hit: dict[int, int] | None = None) -> list[Item]:
+def build_items(pieces: Sequence[LabelHit | Cell | Text]) -> list[Item]:
     """Labels, blocks and breaks from the stream's pieces in order; ignorable text is skipped."""
     items: list[Item] = []
     for p in pieces:

@@ -372,7 +372,3 @@ def _glued(t: "Cell | Text", nxt: int) -> bool:
     if isinstance(t, Cell):
         return t.kind == "number" and nxt == t.end + len(t.unit)
     return t.end == nxt and t.kind != "prose"
-
-
-def cells_of(tokens: list[Token]) -> Iterator[Cell]:
-    return (t for t in tokens if isinstance(t, Cell))

@@ -7,7 +7,7 @@ writes one ``Extraction``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, Union
 
 from . import __version__
 from .document import Document
@@ -156,7 +156,7 @@ def extract_document(doc: Document, *, mode: Mode = "hybrid", llm: "LLMClient | 
 
     # hybrid: the LLM re-reads only what given + parser leave open; llm: the LLM's reading is what given is checked
     # against
-    stages: list[Callable[[Extraction], None]] = {
+    stages: Sequence[Callable[[Extraction], None]] = {
         "parser": [given_stage],
         "hybrid": [given_stage, llm_stage],
         "llm": [llm_stage, given_stage],

@@ -110,7 +110,8 @@ def reader(fmt: str) -> Reader:
     import importlib
 
     module, func = READERS[fmt].split(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+    found: Reader = getattr(importlib.import_module(module), func)
+    return found
 
 
 def _read_rich(fmt: str, data: bytes, name: str) -> RawText:

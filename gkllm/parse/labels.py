@@ -194,7 +194,7 @@ def _skip_back(s: str, i: int, skip: Sequence[str]) -> int | None:
         m = _CN_ORDINAL_BEFORE.search(s, max(0, i - 5), i)
         if m:
             return m.start()
-    if not skip or last not in _skip_chars(skip):  # type: ignore[arg-type]
+    if not skip or last not in _skip_chars(tuple(skip)):
         return None
     pattern, longest = _skip_pattern(tuple(skip))
     m = pattern.search(s, max(0, i - longest), i)

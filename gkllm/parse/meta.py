@@ -26,7 +26,7 @@ _SOURCE = re.compile(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：
 def read_meta(doc: Document, head_lines: int = 60) -> tuple[str | None, int | None]:
     """The publishing agency and the year reported on, from the title (a crawler's "标题:" field,
     a page's heading among its menus) or the opening sentences."""
-    lines = []
+    lines: list[str] = []
     for ln in doc.lines[:400]:
         ln = ln.strip()
         if ln:

@@ -116,6 +116,7 @@ def _scan(doc: Document, lo: int, raw: str, keys: tuple[str, ...] | set[str] | N
         if keys is not None and pat.key not in keys:
             continue
         for m in pat.regex.finditer(text):
+            value: int | float
             if pat.zero:
                 start, end, value, approx = m.start(), m.end(), 0, False
             else:

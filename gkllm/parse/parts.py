@@ -233,11 +233,11 @@ def _resolve_group_row(items: list[Item], specs: Sequence[RowSpec], res: TableRe
 def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec], template: TemplateName) -> None:
     rules = rules_for(template)
     windows: dict[int, list[Placement]] = {}
-    for p in placed.values():
-        if p.how == "order" and p.cells is not None:
-            windows.setdefault(p.window, []).append(p)
+    for q in placed.values():
+        if q.how == "order" and q.cells is not None:
+            windows.setdefault(q.window, []).append(q)
     doubtful = {w for w, ps in windows.items() if not _window_holds(ps, specs, rules)}
-    in_group = {x for p in placed.values() for x in p.rows[1:]}
+    in_group = {x for q in placed.values() for x in q.rows[1:]}
     for r, spec in enumerate(specs):
         why: str | None = None
         if r in in_group:
@@ -292,10 +292,10 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
                 v.notes.append(why)
             values[key] = v
     for w in sorted(doubtful):
-        keys = [k for p in windows[w] for k in specs[p.row].keys]
-        rows = ", ".join(specs[p.row].name for p in windows[w])
+        window_keys = [k for q in windows[w] for k in specs[q.row].keys]
+        rows = ", ".join(specs[q.row].name for q in windows[w])
         res.diagnostics.append(Diagnostic(
-            kind="ambiguous", keys=keys,
+            kind="ambiguous", keys=window_keys,
             message=f"rows {rows}: their numbers are not printed beside their labels and, placed by order, "
                     "break a rule of their rows; left null"))
         res.warnings.append(f"rows {rows}: numbers not beside their labels and not placeable by order; left null")

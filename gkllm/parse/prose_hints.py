@@ -52,8 +52,8 @@ def settle_by_prose(ex: "Extraction", ambiguous: list[AmbiguousRun]) -> list[Amb
     said = statements(ex.doc.text)
     for amb in runs:
         keys = amb.task.keys
-        stated = {k: {v for v, _, _ in said[k]} for k in keys if k in said}
-        stated = {k: vs.pop() for k, vs in stated.items() if len(vs) == 1}  # a key stated two ways decides nothing
+        stated_all = {k: {v for v, _, _ in said[k]} for k in keys if k in said}
+        stated = {k: next(iter(vs)) for k, vs in stated_all.items() if len(vs) == 1}  # stated two ways: decides nothing
         if not stated:
             continue
         fits = [c for c in amb.candidates if all(c[keys.index(k)] == v for k, v in stated.items())]

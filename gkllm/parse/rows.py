@@ -105,10 +105,13 @@ def assign(items: list[Item], specs: Sequence[RowSpec]) -> tuple[dict[int, Place
 
 
 def _adjacent_blocks(items: list[Item], k: int, step: int) -> list[Block]:
-    out = []
+    out: list[Block] = []
     j = k + step
-    while 0 <= j < len(items) and isinstance(items[j], Block):
-        out.append(items[j])  # type: ignore[arg-type]
+    while 0 <= j < len(items):
+        it = items[j]
+        if not isinstance(it, Block):
+            break
+        out.append(it)
         j += step
     return out
 
@@ -218,8 +221,10 @@ def _lead_window(items: list[Item], first_label: int, specs: Sequence[RowSpec], 
     balance = len(cells)
     labels: list[LabelItem] = []
     j = first_label
-    while j < len(items) and isinstance(items[j], (LabelItem, Break)):
+    while j < len(items):
         it = items[j]
+        if isinstance(it, Block):
+            break
         j += 1
         if isinstance(it, Break):
             continue

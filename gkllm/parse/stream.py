@@ -170,7 +170,7 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     line_cells = 0  # tabs/pipes on the current line while nothing else is on it (-1: something is)
     for m in (_spans(folded, start, end, footers) if footers else _TOKEN.finditer(folded, start, end)):
         if m.__class__ is tuple:
-            fa, fb = m  # type: ignore[misc]
+            fa, fb = m
             append(Text("ignore", folded[fa:fb], fa, fb))
             line += folded.count("\n", fa, fb)
             sep = "strong"
@@ -242,7 +242,7 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
                 elif t_kind == "unknown" and not skipped and prev is not None and prev.__class__ is Text \
                         and prev[0] == "unknown":
                     # a label split by a space or a line break: one unknown piece
-                    out[-1] = Text("unknown", prev.text + text, prev.start, b)  # type: ignore[union-attr]
+                    out[-1] = Text("unknown", prev.text + text, prev.start, b)
                 else:
                     append(Text(t_kind, text, a, b))
                     skipped = False

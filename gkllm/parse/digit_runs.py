@@ -353,12 +353,17 @@ def consistent_candidates(runs: Sequence[tuple[Sequence[str], str]], rules: Sequ
             return None
         prepared, applicable = got
         out: list[list[tuple[int, ...]]] = [[] for _ in prepared]
+        ruled = {k for r in applicable for k in r.operands}
         for comp in _components(prepared, applicable):
             alive = _alive([prepared[i] for i in comp], applicable, known)
             if alive is None:
                 return None
             for i, cands in zip(comp, alive):
+                run = prepared[i]
                 out[i] = sorted(cands)
+                if len(cands) == 1 and not ruled.intersection(run.keys):
+                    # what the parser does too: a row no rule checks is certain only if no blank can have vanished
+                    out[i].extend(_vanished_blank(run, known))  # type: ignore[arg-type]
         return out
     except _TooLarge:
         raise SplitSearchTooLarge("too many splits to decide") from None
@@ -405,7 +410,13 @@ def split_runs(tasks: Sequence[RunTask], known: Mapping[str, float], rules: Sequ
         if alive is None:
             unsplit.update(comp)
             continue
-        for run, cands in zip(sub, alive):
+        ruled = {k for r in comp_rules for k in r.operands}
+        for i, run, cands in zip(comp, sub, alive):
+            if not local[i] and not ruled.intersection(run.keys) and len(cands) == 1:
+                blanks = _vanished_blank(run, known)
+                if blanks:
+                    _emit_unruled(run, sorted(cands)[0], blanks, out)
+                    continue
             _emit(run, sorted(cands), out)
     for i in sorted(unsplit):
         run = runs[i]
@@ -456,6 +467,39 @@ def _null(run: _Run, note: str | None = None) -> Value:
     cells = run.task.cells
     return Value(None, cells[0].start, cells[-1].end, cells[0].line, text=_printed(run),
                  notes=[note] if note else [], ambiguous=True)
+
+
+def _vanished_blank(run: _Run, known: Mapping[str, float]) -> list[tuple[int | None, ...]]:
+    """For a run no rule checks: the readings in which one cell was printed blank and left no
+    trace in the glued text ("规章011" may be 0/1/1, or blank/0/11). Empty when there are none."""
+    n = len(run.keys)
+    if n < 2:
+        return []
+    out: list[tuple[int | None, ...]] = []
+    for alt in split_digits(run.digits, run.keys[:-1], [], known):
+        for p in range(n):
+            out.append(alt[:p] + (None,) + alt[p:])
+            if len(out) >= MAX_LISTED:
+                return out
+    return out
+
+
+def _emit_unruled(run: _Run, forced: tuple[int, ...], blanks: list[tuple[int | None, ...]],
+                  out: SplitOutcome) -> None:
+    """A run the digits alone split one way, unless a printed blank vanished: not certain, so null."""
+    for k in run.keys:
+        out.values[k] = _null(run, "split one way only if no cell of the row was printed blank")
+    cands: list[tuple[int | None, ...]] = [forced, *blanks]
+    diag = Diagnostic(
+        kind="ambiguous",
+        keys=list(run.keys),
+        message=f"row {run.task.name}: digits {_printed(run)!r} read {'/'.join(map(str, forced))} only if none of "
+                f"its cells was printed blank (a blank leaves no trace in glued text, and no rule checks this row); "
+                f"left null",
+        candidates=[dict(zip(run.keys, c)) for c in cands[:MAX_LISTED]],
+    )
+    out.diagnostics.append(diag)
+    out.ambiguous.append(AmbiguousRun(run.task, cands, diag))  # type: ignore[arg-type]
 
 
 def _emit(run: _Run, alive: list[tuple[int, ...]], out: SplitOutcome) -> None:

@@ -104,3 +104,16 @@ def test_the_splitter_agrees_with_a_brute_force_on_random_rows() -> None:
         got = set(split_digits(digits, ROW, [R3], {}))
         assert got == _brute_force(digits, ROW, [R3]), digits
         assert tuple(row) in got
+
+
+def test_a_row_no_rule_checks_is_not_read_when_a_vanished_blank_could_explain_it() -> None:
+    keys = ("active.rules.issued", "active.rules.repealed", "active.rules.in_force")
+    # "011" is 0/1/1 only if no cell was printed blank: blank/0/11 leaves the same glued digits
+    out = split_runs([RunTask("规章", keys, cells("011", glued=True))], {}, [])
+    assert all(out.values[k].value is None for k in keys)
+    [diag] = out.diagnostics
+    assert {"active.rules.issued": 0, "active.rules.repealed": 1, "active.rules.in_force": 1} in diag.candidates
+    assert {"active.rules.issued": None, "active.rules.repealed": 0, "active.rules.in_force": 11} in diag.candidates
+    # "005" has no such reading ("05" is no printed count): certain
+    out = split_runs([RunTask("规章", keys, cells("005", glued=True))], {}, [])
+    assert [out.values[k].value for k in keys] == [0, 0, 5]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -52,15 +53,18 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
         def tick(m: str, case) -> None:
             bar.update(task, advance=1, description=f"{m} · {case.id[-40:]}")
 
-        extractor, client = None, None
+        extractor: Callable[..., Any] | None = None
+        client = None
         if not use_cache and modes != ["parser"]:
             from ..llm import LLMClient, LLMConfig
             from ..pipeline import extract_document
 
-            client = LLMClient(LLMConfig.from_env(model=model, use_cache=False))
+            client = LLMClient(LLMConfig.from_env(model=model, use_cache=False))  # --no-cache: its own client
 
-            def extractor(doc, mode):  # type: ignore[no-untyped-def]
+            def uncached(doc: Any, mode: str) -> Any:
                 return extract_document(doc, mode=mode, llm=client if mode != "parser" else None)
+
+            extractor = uncached
 
         try:
             report = run(cases, modes, progress=tick, extractor=extractor,

@@ -21,7 +21,6 @@ from ..parse.stream import Cell
 from ..template import NarrativeCue
 
 _EPS = 1e-6
-_SPACE = re.compile(r"\s+")
 _MIN_QUOTE = 4  # characters; shorter quotes ("3件") are found anywhere
 
 

@@ -9,7 +9,9 @@ Three kinds, each short enough for a small model:
   (``template.RULE_DESCRIPTIONS``);
 - choice: a run of digits the rules split several ways, as a multiple-choice
   question among the parser's candidates, asked twice with the options in two
-  orders; only an answer that names the same candidate both times counts;
+  orders; a pick counts only when it is the same both times and the report's
+  own sentences about the row support it more than any other candidate
+  (every candidate passes every rule, so only the report can confirm it);
 - narrative: the prose sentences that state a count; every value must be
   printed in the sentence the LLM quotes, and the quote must be in the report.
 """
@@ -190,8 +192,8 @@ def _cell_value(key: str, v: float, cell: Any, ex: Extraction) -> Value:
 # -- choices -------------------------------------------------------------------------------------
 
 
-def _choice_text(ex: Extraction, amb: AmbiguousRun) -> tuple[str, str]:
-    """(the row's name in the template's words, its printed text plus the prose that speaks of it)."""
+def _choice_text(ex: Extraction, amb: AmbiguousRun) -> tuple[str, str, list[str]]:
+    """(the row's name in the template's words, its printed text plus the prose that speaks of it, that prose)."""
     text = ex.doc.text
     head = part_of(amb.task.keys[0])
     part = int(head) if head.isdigit() else 3
@@ -204,7 +206,7 @@ def _choice_text(ex: Extraction, amb: AmbiguousRun) -> tuple[str, str]:
         s = re.sub(r"\s+", " ", text[a:b]).strip()
         if s not in prose:
             prose.append(s)
-    return name, "\n".join([header(ex, part), printed, *prose[:3]]).strip()
+    return name, "\n".join([header(ex, part), printed, *prose[:3]]).strip(), prose[:3]
 
 
 def _topic_words(ex: Extraction, part: int, name: str) -> tuple[str, ...]:
@@ -229,10 +231,20 @@ def _sentences_about(ex: Extraction, words: tuple[str, ...]) -> list[tuple[int, 
     return out
 
 
+_STATED = re.compile(r"(?<![\d.])(\d+)\s*(?:条|件|个|份|部|项)")
+
+
+def _support(amb: AmbiguousRun, prose: Sequence[str]) -> list[int]:
+    """Per candidate, how many of its values for the ambiguous keys the prose states as counts."""
+    stated = {int(n) for sent in prose for n in _STATED.findall(sent)}
+    idx = [i for i, k in enumerate(amb.task.keys) if k in amb.diagnostic.keys]
+    return [sum(c[i] in stated for i in idx) for c in amb.candidates]
+
+
 def ask_choice(client: LLMClient, ex: Extraction, amb: AmbiguousRun) -> LLMResult:
     """Which of the parser's splits is printed? Asked in two orders; only a consistent pick counts."""
     keys = amb.task.keys
-    name, text = _choice_text(ex, amb)
+    name, text, prose = _choice_text(ex, amb)
     digits = "".join(c.text for c in amb.task.cells)
     picks = []
     for order in (list(range(len(amb.candidates))), list(reversed(range(len(amb.candidates))))):
@@ -253,6 +265,15 @@ def ask_choice(client: LLMClient, ex: Extraction, amb: AmbiguousRun) -> LLMResul
         return res
     cand = amb.candidates[picks[0]]
     assert cand in amb.candidates  # a choice is one of the parser's candidates, by construction
+    support = _support(amb, prose)
+    if support[picks[0]] == 0 or sum(s == support[picks[0]] for s in support) > 1:
+        # every candidate passes every rule, so nothing but the report can confirm the model's pick; measured on
+        # the real cases, a consistent pick with no support in the prose was wrong (24/3/3 for 2/4/33)
+        res.diagnostics.append(Diagnostic(
+            kind="llm_unconfirmed", keys=list(amb.diagnostic.keys),
+            message=f"row {name}: the LLM picked {cand} for {digits!r} in both orders, but the report's sentences "
+                    "about the row do not single it out; left null"))
+        return res
     for k, (a, b), v in zip(keys, spans(amb.task, cand), cand):
         if k in amb.diagnostic.keys:
             res.values[k] = Value(v, a, b, ex.doc.line_of(a), method="llm", text=ex.doc.text[a:b],

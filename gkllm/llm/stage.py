@@ -27,6 +27,8 @@ from .tasks import LLMResult, ask_choice, ask_narrative, ask_rows
 def run_llm(ex: Extraction, mode: str, client: LLMClient | None) -> LlmStats | None:
     plan = make_plan(ex, mode)
     if not plan:
+        if mode == "llm":
+            ex.values = {}  # llm mode reports what the LLM read, and it had nothing to read
         return LlmStats(model=client.model_name if client is not None else None)  # nothing to ask: no call
     if client is None:
         ok, why = describe_backend()

@@ -155,7 +155,7 @@ class LLMClient:
         try:
             path = local.ensure_model(name)
             # room for one table part (~3k tokens) plus the answer
-            self._server = local.LocalServer(path, n_ctx=8192)
+            self._server = local.LocalServer(path, n_ctx=8192, threads=self.config.local_threads)
             self._server.__enter__()
         except local.LocalModelError as err:
             raise LLMUnavailable(str(err)) from None

@@ -113,6 +113,17 @@ def test_an_ungrounded_cell_is_reasked_naming_the_cell(fake, tmp_path):
     assert all(res.values[k].value == 0 for k in row.keys)
 
 
+def test_a_null_for_a_printed_number_is_reasked(fake, tmp_path):
+    ex = seed_ex(SEED_003.read_text(encoding="utf-8"))
+    row = regions(ex, 4)["part 4"]
+    fake.script.extend([{"json": {"review": [None] * 15}}, {"json": {"review": [0] * 15}}])
+    with client_for(fake, tmp_path) as client:
+        res = ask_rows(client, ex, RowGroup(4, (row,)), {}, [])
+    assert "every cell of this row is printed as a number" in json.dumps(fake.requests[1]["messages"],
+                                                                          ensure_ascii=False)
+    assert all(res.values[k].value == 0 for k in row.keys)
+
+
 def test_a_rule_the_rows_close_is_reasked_in_the_templates_words(fake, tmp_path):
     from gkllm.template import RULE_DESCRIPTIONS, rules_for
 

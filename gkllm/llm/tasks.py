@@ -142,6 +142,10 @@ def ask_rows(client: LLMClient, ex: Extraction, group: RowGroup, known: Mapping[
                 if v is not None and cell is None and fixable:
                     problems.append(f"{row.id} ({row.label}): {v:g} is not printed in this row's own text")
                 flat[key] = v
+            if fixable and None in vs and not any(c.kind != "number" for c in row.cells):
+                # every cell of the row is printed as a number: a null is a cell skipped, not a blank
+                problems.append(f"{row.id} ({row.label}): every cell of this row is printed as a number; "
+                                "give each one, null only for a cell printed blank")
         return problems + rule_problems(flat, known_here, rules, labels)
 
     answer = client.ask(

@@ -48,8 +48,9 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Batch: reports extracted concurrently (threads; helps LLM-bound runs).")
 @click.option("--no-progress", is_flag=True, help="Batch: no progress bar.")
+@click.option("--no-cache", is_flag=True, help="Ask the LLM again: cached answers are neither read nor written.")
 def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, output: str | None, quiet: bool,
-                given_path: str | None, jobs: int, no_progress: bool) -> None:
+                given_path: str | None, jobs: int, no_progress: bool, no_cache: bool) -> None:
     """Extract FILES (text, HTML, DOCX, DOC/WPS, PDF; '-' for stdin).
 
     One file prints a JSON object; several print JSON Lines, one per file.
@@ -63,13 +64,18 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
     """
     if no_llm:
         mode = "parser"
+    llm = None
     if mode != "parser":
         _check_llm_settings()
+        if no_cache:
+            from .llm import client_for
+
+            llm = client_for(use_cache=False)
     if output:
         _refuse_output_that_is_an_input(output, [f for f in files if f != "-"] + ([given_path] if given_path else []))
     given = _load_given(given_path, files) if given_path else None
     if any(f != "-" and Path(f).is_dir() for f in files):
-        _batch(files, flat, mode, output, quiet, jobs, no_progress, given)
+        _batch(files, flat, mode, output, quiet, jobs, no_progress, given, llm)
         return
     single = len(files) == 1
     out: IO[str]
@@ -79,9 +85,10 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
         for f in files:
             try:
                 if f == "-":
-                    report = extract(read_stdin(), mode=mode, name="<stdin>", given=given)  # type: ignore[arg-type]
+                    report = extract(read_stdin(), mode=mode, name="<stdin>", given=given,  # type: ignore[arg-type]
+                                     llm=llm)
                 else:
-                    report = extract(Path(f), mode=mode, given=given)  # type: ignore[arg-type]
+                    report = extract(Path(f), mode=mode, given=given, llm=llm)  # type: ignore[arg-type]
             except Exception as err:  # one bad file never stops a batch
                 if os.environ.get("GKLLM_DEBUG"):
                     raise
@@ -158,7 +165,7 @@ def _load_given(path: str, files: tuple[str, ...]) -> Any:
 
 
 def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, quiet: bool, jobs: int,
-           no_progress: bool, given: Any) -> None:
+           no_progress: bool, given: Any, llm: Any = None) -> None:
     from .batch import Sink, discover, run_batch
 
     if "-" in files:
@@ -172,7 +179,7 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
         _refuse_output_that_is_an_input(output, [str(p) for p in paths])
     sink = Sink(Path(output) if output else None, flat=flat)
     try:
-        summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress,
+        summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress, llm=llm,
                             on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)),
                             # a repair changes the user's file: said even with -q
                             on_warning=lambda m: click.echo(f"gkllm: warning: {m}", err=True))
@@ -201,14 +208,16 @@ def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, qu
 @click.option("--filter", "pattern", help="Only cases whose id contains this text.")
 @click.option("--save-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write report.json to this file (how a committed baseline is regenerated).")
+@click.option("--no-cache", is_flag=True, help="Ask the LLM again: cached answers are neither read nor written.")
 def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, max_wrong: int | None, pattern: str | None, save_json: Path | None) -> None:
+             min_accuracy: float | None, max_wrong: int | None, pattern: str | None, save_json: Path | None,
+             no_cache: bool) -> None:
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 
     try:
         status = run_eval(cases_dir, mode, model, out_dir, baseline, min_accuracy, pattern, max_wrong=max_wrong,
-                          save_json=save_json)
+                          save_json=save_json, use_cache=not no_cache)
     except GkllmError as err:  # a bad setting (config_error): one line, not a traceback
         _die(f"{err} ({err.code})")
     sys.exit(status)

@@ -2,7 +2,7 @@
 
     POST /v1/extract   multipart (file [+ given, mode]) or JSON {text, given, mode, name}
     POST /v1/show      the same inputs; the `gkllm show` page (text/html). GET /v1/show: an upload form
-    GET  /healthz      liveness and configuration
+    GET  /healthz      liveness and configuration; whether the LLM is up (or down until when)
     GET  /docs         OpenAPI UI (/openapi.json)
 
 Limits: request size (GKLLM_MAX_UPLOAD_MB, default 20), per-request timeout
@@ -233,11 +233,14 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
         request._body = body  # later request.form() parses this, not the spent stream
         return body
 
-    @app.get("/healthz", summary="Liveness, version, limits")
+    @app.get("/healthz", summary="Liveness, version, limits, and whether the LLM is up")
     async def healthz() -> dict[str, Any]:
+        from .llm import health
+
+        # llm: configured, backend, up, down_until (a dead endpoint is left alone for a cool-down, then retried)
         return {"status": "ok", "version": __version__, "mode": cfg.mode, "active": slots.active,
                 "concurrency": cfg.concurrency, "max_bytes": cfg.max_bytes, "timeout": cfg.timeout,
-                "auth": bool(cfg.token)}
+                "auth": bool(cfg.token), "llm": health(llm)}
 
     async def run_request(request: Request, build: Callable[[Document, Report], Any]) -> Any:
         """One request's report (multipart ``file`` [+ given, mode], or JSON {text, given, mode, name}), read and

@@ -292,6 +292,29 @@ NARRATIVE_DESCRIPTIONS: dict[str, str] = {
 
 META_KEYS: tuple[str, ...] = ("meta.agency", "meta.year")
 
+@dataclass(frozen=True)
+class NarrativeCue:
+    """How the prose states a narrative count: a sentence holding every word of ``all_of`` and
+    one of ``any_of``, with the count printed before one of ``units`` (or, where ``zero`` allows,
+    a phrase saying there was none: 未收到…申请)."""
+
+    any_of: tuple[str, ...]
+    units: tuple[str, ...]
+    all_of: tuple[str, ...] = ()
+    zero: bool = False
+
+    def about(self, sentence: str) -> bool:
+        return all(w in sentence for w in self.all_of) and any(w in sentence for w in self.any_of)
+
+
+NARRATIVE_CUES: dict[str, NarrativeCue] = {
+    "narrative.active_items": NarrativeCue(("主动公开",), ("条",)),
+    "narrative.requests_received": NarrativeCue(("收到", "受理", "接到", "接收"), ("件",), ("申请",), zero=True),
+    "narrative.trainings": NarrativeCue(("培训",), ("次", "场", "期")),
+    "narrative.fee_yuan": NarrativeCue(("处理费", "收费", "费用"), ("元",), zero=True),
+}
+
+
 # --- Parts / segmentation -----------------------------------------------------
 
 # Heading phrases per part, searched on compact text of short lines. Numbering

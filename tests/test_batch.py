@@ -16,10 +16,9 @@ import pytest
 
 from gkllm import extract
 
-from .conftest import SEEDS
+from .conftest import PART4_GAP, PART4_ZEROS, SEEDS
 from .fake_llm import FakeLLM
 
-NULL_NARRATIVE = {k: {"value": None, "sentence": None} for k in ("active_items", "requests_received", "trainings", "fee_yuan")}
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -147,12 +146,15 @@ def test_batch_flat_jsonl_to_stdout(folder):
 
 def test_batch_hybrid_counts_llm_calls(folder, tmp_path):
     out = tmp_path / "results.jsonl"
+    for i, mark in enumerate("甲乙丙"):  # three reports the parser leaves a gap in, each asking its own question
+        text = PART4_GAP.read_text(encoding="utf-8").replace("五、", f"注:{mark}。\n五、", 1)
+        (folder / f"gap{i}.txt").write_text(text, encoding="utf-8")
     with FakeLLM() as fake:
-        fake.default = {"json": NULL_NARRATIVE}
+        fake.default = PART4_ZEROS
         env = {"GKLLM_LLM": None, "GKLLM_BASE_URL": fake.base_url, "GKLLM_MODEL": "fake",
                "GKLLM_CACHE_DIR": str(tmp_path / "cache"), "GKLLM_RETRIES": "0"}
         proc = run("extract", "-j", "3", str(folder), "-o", str(out), env=env)
-        assert "LLM calls 3 (cache hits 0)" in proc.stderr, proc.stderr  # one narrative call per report
+        assert "LLM calls 3 (cache hits 0)" in proc.stderr, proc.stderr  # one call per gap; none for the seeds
         assert len(fake.requests) == 3
         out2 = tmp_path / "again.jsonl"
         proc = run("extract", "-j", "3", str(folder), "-o", str(out2), env=env)

@@ -18,11 +18,10 @@ from gkllm import extract
 from gkllm.llm import LLMClient, LLMConfig
 from gkllm.service import Settings, create_app
 
-from .conftest import SEEDS
+from .conftest import PART4_GAP, PART4_ZEROS, SEEDS
 from .fake_llm import FakeLLM
 
 SEED_003 = next(p for p in SEEDS if p.name.startswith("003"))
-NULL_NARRATIVE = {k: {"value": None, "sentence": None} for k in ("active_items", "requests_received", "trainings", "fee_yuan")}
 
 
 def free_port() -> int:
@@ -194,12 +193,12 @@ def test_bearer_token():
 
 def test_full_server_says_busy_with_retry_after_and_slow_requests_time_out(tmp_path):
     with FakeLLM() as fake:
-        fake.default = {"json": NULL_NARRATIVE, "sleep": 1.5}
+        fake.default = {**PART4_ZEROS, "sleep": 1.5}
         client = LLMClient(LLMConfig(base_url=fake.base_url, model="fake", cache_dir=tmp_path / "c", timeout=10,
                                      use_cache=False))
         with client, Server(Settings(mode="hybrid", concurrency=1, timeout=10), llm=client) as s:
             url = f"{s.url}/v1/extract"
-            texts = [SEEDS[3].read_text(encoding="utf-8"), SEEDS[2].read_text(encoding="utf-8")]
+            texts = [PART4_GAP.read_text(encoding="utf-8")] * 2  # each asks the LLM one question
             with ThreadPoolExecutor(2) as pool:
                 first = pool.submit(httpx.post, url, json={"text": texts[0]}, timeout=30)
                 time.sleep(0.5)  # the first holds the only slot, waiting on the LLM
@@ -209,10 +208,10 @@ def test_full_server_says_busy_with_retry_after_and_slow_requests_time_out(tmp_p
                 assert int(second.headers["retry-after"]) >= 1
                 r1 = first.result()
             assert r1.status_code == 200
-            assert r1.json()["requests"]["new"]["total"] == 3 and r1.json()["meta"]["llm"]["calls"] == 1
+            assert r1.json()["review"]["reconsideration"]["total"] == 0 and r1.json()["meta"]["llm"]["calls"] == 1
             assert httpx.post(url, json={"text": texts[1]}, timeout=30).status_code == 200  # the slot is free again
         with client, Server(Settings(mode="hybrid", concurrency=2, timeout=0.5), llm=client) as s:
             t0 = time.perf_counter()
-            r = httpx.post(f"{s.url}/v1/extract", json={"text": SEEDS[3].read_text(encoding="utf-8")}, timeout=30)
+            r = httpx.post(f"{s.url}/v1/extract", json={"text": PART4_GAP.read_text(encoding="utf-8")}, timeout=30)
             assert r.status_code == 504 and r.json()["error"]["code"] == "timeout"
             assert time.perf_counter() - t0 < 1.4

@@ -15,7 +15,9 @@ from gkllm.deadline import deadline_in
 from gkllm.errors import ConfigError, DeadlineExceeded
 from gkllm.llm import LLMClient, LLMConfig
 from gkllm.llm.prompts import load
-from gkllm.llm.schemas import NarrativeAnswer
+from gkllm.llm.schemas import narrative_model
+
+NarrativeAnswer = narrative_model(("active_items",))
 from gkllm.service import Settings, create_app
 
 from .conftest import ROOT, SEEDS
@@ -77,7 +79,7 @@ def test_llm_calls_stop_at_the_callers_deadline(tmp_path):
         assert client.config.timeout == 600 and client.config.transport_retries == 4
         t0 = time.monotonic()
         with deadline_in(1.0), pytest.raises(DeadlineExceeded, match="deadline passed while waiting for the LLM"):
-            client.ask(load("narrative"), {"text": "x"}, NarrativeAnswer)
+            client.ask(load("narrative", "v2"), {"text": "x", "items": "- active_items: x"}, NarrativeAnswer)
         assert time.monotonic() - t0 < 2.5
         assert client.down is None  # the caller ran out of time; the endpoint is not marked dead
 
@@ -88,7 +90,7 @@ def test_retries_stop_at_the_deadline(tmp_path):
         fake.default = {"status": 503}
         t0 = time.monotonic()
         with deadline_in(1.5), pytest.raises(DeadlineExceeded):
-            client.ask(load("narrative"), {"text": "x"}, NarrativeAnswer)
+            client.ask(load("narrative", "v2"), {"text": "x", "items": "- active_items: x"}, NarrativeAnswer)
         assert time.monotonic() - t0 < 3
 
 

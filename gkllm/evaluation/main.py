@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,7 +26,7 @@ def llm_status(model: str | None) -> tuple[bool, str]:
 
 def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
              min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
-             save_json: Path | None = None) -> int:
+             save_json: Path | None = None, use_cache: bool = True) -> int:
     console = Console(stderr=True)
     root = cases_dir or default_cases_dir()
     cases = [c for c in find_cases(root) if not pattern or pattern in c.id]
@@ -52,9 +53,26 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
         def tick(m: str, case) -> None:
             bar.update(task, advance=1, description=f"{m} · {case.id[-40:]}")
 
-        report = run(cases, modes, progress=tick,
-                     meta={"cases_dir": str(root), "model": backend if ok and modes != ["parser"] else None,
-                           "notes": notes})
+        extractor: Callable[..., Any] | None = None
+        client = None
+        if not use_cache and modes != ["parser"]:
+            from ..llm import LLMClient, LLMConfig
+            from ..pipeline import extract_document
+
+            client = LLMClient(LLMConfig.from_env(model=model, use_cache=False))  # --no-cache: its own client
+
+            def uncached(doc: Any, mode: str) -> Any:
+                return extract_document(doc, mode=mode, llm=client if mode != "parser" else None)
+
+            extractor = uncached
+
+        try:
+            report = run(cases, modes, progress=tick, extractor=extractor,
+                         meta={"cases_dir": str(root), "model": backend if ok and modes != ["parser"] else None,
+                               "notes": notes})
+        finally:
+            if client is not None:
+                client.close()
     out = Console()
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out = Console(width=160)  # piped or captured: the tables' full width, not 80 columns

@@ -1,8 +1,10 @@
 """LLM answers on disk (diskcache), keyed by everything that shapes them.
 
-instructor's own cache key leaves validators out, so the key is built here:
-segment text, prompt id, schema and rules versions, model, endpoint and
-generation settings. A second run of the same file makes no call.
+instructor's own cache key leaves validators out, so the key is built here
+(``LLMClient.ask``): the question's text, the prompt's and the system
+prompt's text (digests, so a prompt edited in place is not served old
+answers), the schema, the rules digest (``template.rules_version()``), model,
+endpoint and generation settings. A second run of the same file makes no call.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from .. import deadline
 from ..errors import DeadlineExceeded, LLMRejected, LLMUnavailable
 from ..models import LlmStats
-from ..template import RULES_VERSION
+from ..template import rules_version
+from .breaker import Breaker, BreakerState
 from .cache import AnswerCache, cache_key
 from .config import LLMConfig
 from .prompts import Prompt, load
@@ -104,13 +105,23 @@ class LLMClient:
         self.usage = Usage()
         self._lock = threading.Lock()
         self._local = threading.local()  # per-thread trackers: per-report figures under concurrency
-        self.down: str | None = None  # set when the endpoint proved unreachable
+        # a dead endpoint is left alone for a cool-down, then tried again (gkllm serve recovers by itself)
+        self.breaker = Breaker(self.config.cooldown, max(self.config.cooldown_cap, self.config.cooldown))
         self._client: Any = None
         self._server: Any = None
         self._model: str | None = self.config.model
         self._cache = AnswerCache(self.config.cache_path()) if self.config.use_cache else None
 
     # -- connection ---------------------------------------------------------------
+    @property
+    def down(self) -> str | None:
+        """Why the endpoint is left alone right now, or None when calls go through."""
+        st = self.breaker.state()
+        return None if st.up else st.reason
+
+    def health(self) -> BreakerState:
+        return self.breaker.state()
+
     @property
     def model_name(self) -> str:
         if self._model:
@@ -144,7 +155,7 @@ class LLMClient:
         try:
             path = local.ensure_model(name)
             # room for one table part (~3k tokens) plus the answer
-            self._server = local.LocalServer(path, n_ctx=8192)
+            self._server = local.LocalServer(path, n_ctx=8192, threads=self.config.local_threads)
             self._server.__enter__()
         except local.LocalModelError as err:
             raise LLMUnavailable(str(err)) from None
@@ -188,13 +199,18 @@ class LLMClient:
     # -- calls --------------------------------------------------------------------
     def ask(self, prompt: Prompt, variables: dict[str, str], response_model: type[T], *,
             check: Callable[[Any], list[str]] | None = None, key_extra: dict[str, Any] | None = None) -> T:
-        """One structured answer; from the cache when the same question was asked before."""
+        """One structured answer; from the cache when the same question was asked before.
+
+        ``check`` names what is wrong with an answer; each problem is re-asked
+        (``max_reasks``), and the last answer is returned as it is, for the
+        caller to judge value by value.
+        """
         system = load("system")
         user = prompt.render(**variables)
         messages = [{"role": "system", "content": system.template}, {"role": "user", "content": user}]
         key = cache_key(
-            user=user, prompt=prompt.id, system=system.id, schema=SCHEMA_VERSION,
-            response_schema=response_model.model_json_schema(), rules=RULES_VERSION,
+            user=user, prompt=prompt.id, prompt_sha=prompt.sha256, system=system.id, system_sha=system.sha256,
+            schema=SCHEMA_VERSION, response_schema=response_model.model_json_schema(), rules=rules_version(),
             model=self.model_name, base_url=self.config.base_url, mode=self.config.instructor_mode,
             temperature=self.config.temperature, max_tokens=self.config.max_tokens,
             max_reasks=self.config.max_reasks, extra=key_extra or {},
@@ -204,7 +220,21 @@ class LLMClient:
             if hit is not None:
                 self._record(Usage(cache_hits=1))
                 return response_model.model_validate(hit["answer"])
-        answer = self._call(prompt.id, messages, response_model, check)
+        refused = self.breaker.refusal()
+        if refused:
+            raise LLMUnavailable(refused)
+        try:
+            answer = self._call(prompt.id, messages, response_model, check)
+        except LLMUnavailable as err:
+            self.breaker.failure(str(err))
+            raise
+        except LLMRejected:
+            self.breaker.success()  # the endpoint answered; the answer was wrong
+            raise
+        except BaseException:
+            self.breaker.release()
+            raise
+        self.breaker.success()
         if self._cache is not None:
             self._cache.set(key, {"answer": answer.model_dump(mode="json")})
         return answer
@@ -233,6 +263,15 @@ class LLMClient:
             attempts += 1
             asked += 1
 
+        def judged(answer: Any) -> list[str]:
+            # the last allowed answer is returned even with problems left: the caller judges it key by key
+            # (grounding and the rules), so one unfixable cell does not throw away a whole group of rows
+            problems = check(answer) if check is not None else []
+            if problems and asked > self.config.max_reasks:
+                log.info("LLM answer to %s kept for judging with: %s", prompt_id, "; ".join(problems)[:300])
+                return []
+            return problems
+
         retries = 0
 
         def on_retry(state: RetryCallState) -> None:
@@ -260,7 +299,7 @@ class LLMClient:
                         messages=messages,
                         response_model=response_model,
                         max_retries=self.config.max_reasks,
-                        context={"check": check},
+                        context={"check": judged if check is not None else None},
                         hooks=hooks,
                         temperature=self.config.temperature,
                         max_tokens=self.config.max_tokens,

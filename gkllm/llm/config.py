@@ -33,6 +33,9 @@ class LLMConfig:
     cache_dir: Path | None = None
     use_cache: bool = True
     local_model: str | None = None  # embedded model name (gkllm.llm.local.MODELS)
+    local_threads: int | None = None  # embedded model's CPU threads (None: every core); fewer help on a busy machine
+    cooldown: float = 30.0  # seconds a dead endpoint is left alone; doubles after each failed trial
+    cooldown_cap: float = 600.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "LLMConfig":
@@ -46,6 +49,8 @@ class LLMConfig:
             use_cache=_env("GKLLM_NO_CACHE") is None,
             local_model=_env("GKLLM_LOCAL_MODEL"),
             transport_retries=int(env_number("GKLLM_RETRIES", 4, minimum=0, integer=True)),
+            cooldown=env_number("GKLLM_COOLDOWN", 30.0, minimum=0),
+            local_threads=int(env_number("GKLLM_LOCAL_THREADS", 0, minimum=0, integer=True)) or None,
         )
         overrides = {k: v for k, v in overrides.items() if v is not None}
         cfg = replace(cfg, **overrides)  # type: ignore[arg-type]

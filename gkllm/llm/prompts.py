@@ -1,21 +1,18 @@
-"""Versioned prompt templates from ``prompts/`` (never inline strings)."""
+"""Versioned prompt templates: ``prompts/`` at the top level, shipped inside the package (``gkllm/prompts`` links to it).
+
+They are read with ``importlib.resources``, so an installed wheel finds them
+exactly as a checkout does (a path relative to the repository would not).
+"""
 
 from __future__ import annotations
 
-import os
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from string import Template
 
-from ..errors import GkllmError
-
-
-def prompts_dir() -> Path:
-    env = os.environ.get("GKLLM_PROMPTS_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "prompts"
+from ..errors import LLMUnavailable
 
 
 @dataclass(frozen=True)
@@ -28,14 +25,21 @@ class Prompt:
     def id(self) -> str:
         return f"{self.name}.{self.version}"
 
+    @property
+    def sha256(self) -> str:
+        """The text's digest: a prompt edited in place must not be served old cached answers."""
+        return hashlib.sha256(self.template.encode("utf-8")).hexdigest()
+
     def render(self, **values: str) -> str:
         return Template(self.template).substitute(**values)
 
 
 @lru_cache(maxsize=None)
 def load(name: str, version: str = "v1") -> Prompt:
-    path = prompts_dir() / f"{name}.{version}.txt"
+    resource = resources.files("gkllm") / "prompts" / f"{name}.{version}.txt"
     try:
-        return Prompt(name, version, path.read_text(encoding="utf-8"))
+        return Prompt(name, version, resource.read_text(encoding="utf-8"))
     except OSError:
-        raise GkllmError(f"prompt template {path} not found (set GKLLM_PROMPTS_DIR)") from None
+        # a broken install; the LLM stage treats it like a missing model: parser values, one warning
+        raise LLMUnavailable(f"prompt {name}.{version} is missing from the installed package ({resource}); "
+                             "reinstall gkllm") from None

@@ -1,45 +1,27 @@
-"""What the LLM must answer, as pydantic models; validators encode R1-R4.
+"""What the LLM must answer, as pydantic models: the contract with the model.
 
-A validator that fails makes instructor re-ask with the error text, so every
-message names the failing rule and the row, in words a model can act on.
+Shapes are exact (a row of 7 cells is a list of exactly 7), so a server that
+enforces the JSON schema (llama.cpp, vLLM) cannot return a wrong shape. A
+``Checked`` answer is validated by the question's own check (grounding and
+the rules its rows close); a problem makes instructor re-ask with the problem
+named, in words a model can act on.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from functools import lru_cache
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, conlist, create_model, model_validator
 
-SCHEMA_VERSION = "1"
-
-
-class StatedCount(BaseModel):
-    value: Optional[int] = Field(None, description="the number the text states; null if not stated")
-    sentence: Optional[str] = Field(None, description="the sentence it came from, copied verbatim")
+SCHEMA_VERSION = "2"
 
 
-class StatedAmount(BaseModel):
-    value: Optional[float] = Field(None, description="amount in 元; null if not stated")
-    sentence: Optional[str] = None
-
-
-class NarrativeAnswer(BaseModel):
-    active_items: StatedCount = Field(default_factory=StatedCount)
-    requests_received: StatedCount = Field(default_factory=StatedCount)
-    trainings: StatedCount = Field(default_factory=StatedCount)
-    fee_yuan: StatedAmount = Field(default_factory=StatedAmount)
-
-
-class RowAnswer(BaseModel):
-    label: str
-    values: list[Optional[float]] = Field(description="the row's cells in column order; null for a blank cell")
-
-
-class TableAnswer(BaseModel):
-    rows: list[RowAnswer]
+class Checked(BaseModel):
+    model_config = ConfigDict(extra="ignore")
 
     @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> "TableAnswer":
+    def _check(self, info: ValidationInfo) -> "Checked":
         ctx: dict[str, Any] = info.context or {}
         check = ctx.get("check")
         if check is None:
@@ -48,3 +30,39 @@ class TableAnswer(BaseModel):
         if problems:
             raise ValueError("; ".join(problems[:6]))
         return self
+
+
+class StatedCount(BaseModel):
+    value: Optional[float] = Field(None, description="the number the text states; null if not stated")
+    sentence: Optional[str] = Field(None, description="the sentence it came from, copied verbatim")
+
+
+@lru_cache(maxsize=None)
+def narrative_model(fields: tuple[str, ...]) -> type[BaseModel]:
+    """{field: {value, sentence}} for the narrative counts asked."""
+    return create_model("NarrativeAnswer", __base__=BaseModel,
+                        **{f: (StatedCount, Field(default_factory=StatedCount)) for f in fields})  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=None)
+def rows_model(ids: tuple[str, ...], widths: tuple[int, ...], amounts: tuple[bool, ...]) -> type[Checked]:
+    """{"granted": [n values], "partial": […], …}: one list per row asked, exactly as many values as it has
+    cells. Rows are named by words, not numbers: a small model copies a row number ("r1") as a value."""
+    fields: dict[str, Any] = {}
+    for name, n, amount in zip(ids, widths, amounts):
+        cell = Optional[float] if amount else Optional[int]
+        fields[name] = (conlist(cell, min_length=n, max_length=n), ...)  # type: ignore[valid-type]
+    return create_model("RowsAnswer", __base__=Checked, **fields)  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=None)
+def choice_model(letters: tuple[str, ...]) -> type[BaseModel]:
+    """{"choice": one of the option letters}."""
+    return create_model("ChoiceAnswer", choice=(Literal[letters], ...))  # type: ignore[valid-type]
+
+
+def row_values(answer: BaseModel, ids: tuple[str, ...]) -> list[list[float | int | None]]:
+    return [list(getattr(answer, name)) for name in ids]
+
+
+__all__ = ["SCHEMA_VERSION", "Checked", "StatedCount", "narrative_model", "rows_model", "choice_model", "row_values"]

@@ -1,103 +1,94 @@
-"""The LLM stage of the pipeline: decide what to ask, ask, reconcile.
+"""The LLM stage of the pipeline: plan the questions, ask, judge, merge.
 
-hybrid: the parser's values stand; the LLM reads the narrative counts (one
-call) and any table part the parser left incomplete or failing a rule.
-llm: the LLM reads every part and its (grounded) answers are the values, so
-the eval can compare it with the parser.
+hybrid: the parser's values stand; the LLM is asked only what the parser
+could not settle (``plan``). A value for a key the parser left null is kept
+only through the gate (``accept``: grounded in its own cell, every hard rule
+it takes part in checked and holding); a value that differs from the
+parser's goes through ``reconcile`` (the rules decide, the parser on a tie).
+llm: the LLM reads every row that has text of its own and every narrative
+count; its grounded answers are the values, so the eval can compare.
 If no LLM answers, the parser's values are returned with a warning naming
 what stayed unresolved; nothing extracted is lost.
 """
 
 from __future__ import annotations
 
+from ..errors import LLMRejected, LLMUnavailable
 from ..extraction import Extraction
 from ..models import Diagnostic, LlmStats
 from ..reconcile import reconcile
-from ..rules import check_all
-from ..template import NARRATIVE_KEYS, TemplateName, part2_keys, part3_keys, part4_keys
-from . import LLMClient, LLMRejected, LLMUnavailable, default_client, describe_backend
-from .tasks import LLMResult, ask_narrative, ask_part
-
-
-def _part_keys(part: int, template: TemplateName) -> list[str]:
-    if part == 2:
-        return part2_keys(template)
-    if part == 3:
-        return part3_keys(template)
-    return part4_keys()
-
-
-def _unsettled(ex: Extraction, part: int) -> set[str]:
-    """Keys of a part the parser did not read, or that sit in a failing rule."""
-    keys = [k for k in _part_keys(part, ex.template) if k not in ex.absent]
-    wanted = {k for k in keys if k not in ex.values}
-    flat = {k: v.value for k, v in ex.values.items()}
-    for r in check_all(flat, ex.template):
-        if r.status == "failed" and r.id in ("R1", "R2", "R3", "R4") and any(k in keys for k in r.keys):
-            wanted.update(k for k in r.keys if k in keys)
-    for d in ex.diagnostics:
-        if d.kind == "ambiguous":
-            wanted.update(k for k in d.keys if k in keys)
-    return wanted
+from ..template import NARRATIVE_KEYS
+from . import LLMClient, default_client, describe_backend
+from .accept import gate
+from .plan import Plan, hard_rules, make_plan
+from .tasks import LLMResult, ask_choice, ask_narrative, ask_rows
 
 
 def run_llm(ex: Extraction, mode: str, client: LLMClient | None) -> LlmStats | None:
+    plan = make_plan(ex, mode)
+    if not plan:
+        if mode == "llm":
+            ex.values = {}  # llm mode reports what the LLM read, and it had nothing to read
+        return LlmStats(model=client.model_name if client is not None else None)  # nothing to ask: no call
     if client is None:
         ok, why = describe_backend()
         if not ok:
-            _give_up(ex, mode, why)
+            _give_up(ex, mode, why, plan)
             return None
         client = default_client()
-    if client.down:
-        # a batch does not retry a dead endpoint for every file
-        _give_up(ex, mode, client.down)
-        return LlmStats(model=client.model_name)
     with client.track() as usage:
-        _ask_all(ex, mode, client)
+        _ask_all(ex, mode, client, plan)
     return usage.to_stats(client.model_name)
 
 
-def _ask_all(ex: Extraction, mode: str, client: LLMClient) -> None:
-    # what each part still needs is fixed before any answer arrives: compute it once
-    open_keys = {p: (set(_part_keys(p, ex.template)) if mode == "llm" else _unsettled(ex, p)) for p in (2, 3, 4)}
-    jobs: list[tuple[str, int | None]] = [(f"part {p}", p) for p in (2, 3, 4) if p in ex.segments and open_keys[p]]
-    jobs.insert(0, ("narrative", None))
+def _ask_all(ex: Extraction, mode: str, client: LLMClient, plan: Plan) -> None:
+    rules = hard_rules(ex)
+    known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items()
+                                      if v.value is not None and k not in plan.unsettled}
     got = LLMResult()
     unavailable = False
-    for name, part in jobs:
+    jobs = ([("narrative", lambda: ask_narrative(client, ex, plan.narrative))] if plan.narrative else []) + [
+        (f"part {g.part} rows {', '.join(r.name for r in g.rows)}", lambda g=g: ask_rows(client, ex, g, known, rules))
+        for g in plan.groups] + [
+        (f"the split of {a.task.name}", lambda a=a: ask_choice(client, ex, a)) for a in plan.choices]
+    for name, job in jobs:
         try:
-            if part is None:
-                r = ask_narrative(client, ex.doc, ex.segments)
-            else:
-                wanted = open_keys[part]
-                known = {} if mode == "llm" else {k: v.value for k, v in ex.values.items() if k not in wanted}
-                table = ex.tables.get(part)
-                r = ask_part(client, ex.doc, ex.segments[part], part, ex.template, wanted, known,
-                             table.rows if table is not None else ())
+            got.update(job())
         except LLMUnavailable as err:
-            client.down = str(err)
-            _give_up(ex, mode, str(err))
+            _give_up(ex, mode, str(err), plan)
             unavailable = True
             break
         except LLMRejected as err:
             ex.warnings.append(f"LLM answer for {name} rejected: {err}")
-            ex.diagnostics.append(Diagnostic(kind="llm_rejected", message=str(err)))
-            continue
-        got.values.update(r.values)
-        got.diagnostics.extend(r.diagnostics)
+            ex.diagnostics.append(Diagnostic(kind="llm_rejected", message=f"{name}: {err}"))
     ex.diagnostics.extend(got.diagnostics)
     for d in got.diagnostics:
         if d.kind == "ungrounded":
             ex.warnings.append(d.message)
     if mode == "llm" and not unavailable:
-        ex.values = dict(got.values)
-    else:
-        ex.values = reconcile(ex.values, got.values, ex.template, ex.diagnostics)
+        _settle_runs(ex, got.values)
+        ex.values = {k: v for k, v in got.values.items()}
+        return
+    fills, dropped = gate(ex.values, got.values, rules)
+    ex.diagnostics.extend(dropped)
+    others = {k: v for k, v in got.values.items() if k in ex.values and ex.values[k].value is not None}
+    merged = reconcile(ex.values, others, ex.template, ex.diagnostics)
+    merged.update(fills)
+    ex.values = merged
+    _settle_runs(ex, fills)
 
 
-def _give_up(ex: Extraction, mode: str, why: str) -> None:
-    unresolved = sorted(set().union(*(_unsettled(ex, p) for p in (2, 3, 4))) | {
-        k for k in NARRATIVE_KEYS if k not in ex.values})
+def _settle_runs(ex: Extraction, values: dict[str, object]) -> None:
+    """A run whose keys the LLM settled is no longer ambiguous: its diagnostic goes."""
+    for amb in list(ex.ambiguous):
+        if all(k in values for k in amb.diagnostic.keys):
+            if amb.diagnostic in ex.diagnostics:
+                ex.diagnostics.remove(amb.diagnostic)
+            ex.ambiguous.remove(amb)
+
+
+def _give_up(ex: Extraction, mode: str, why: str, plan: Plan) -> None:
+    unresolved = sorted(plan.unsettled | {k for k in NARRATIVE_KEYS if k in plan.narrative})
     msg = f"LLM unavailable ({why}); {mode} mode returned the parser's values"
     if unresolved:
         msg += f"; unresolved: {', '.join(unresolved[:12])}{' …' if len(unresolved) > 12 else ''}"

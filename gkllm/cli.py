@@ -55,7 +55,7 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Batch: reports extracted at once (default 1): in worker processes, one per core at most; in the "
                    "LLM modes the rest are threads inside each process, overlapping the model's waits. With --engine "
-                   "ray: threads per Ray task, and the CPUs of a local Ray instance (default: all cores).")
+                   "ray, in the LLM modes: the reports each Ray task extracts at once (threads).")
 @click.option("--engine", type=click.Choice(("local", "ray")), default="local", show_default=True,
               help="Batch: 'ray' extracts on a Ray cluster (pip install 'gkllm[ray]'); this process still hashes, "
                    "skips what -o holds and writes -o.")

@@ -97,7 +97,7 @@ def extract_block(batch: dict[str, Any], mode: str, threads: int, llm_config: An
 # -- in the driver ------------------------------------------------------------------------------
 
 
-def _start(address: str | None, jobs: int) -> tuple[Any, bool]:
+def _start(address: str | None) -> tuple[Any, bool]:
     try:
         import ray
         import ray.data  # noqa: F401  (Ray Data comes with the extra: ray[data])
@@ -117,7 +117,7 @@ def _start(address: str | None, jobs: int) -> tuple[Any, bool]:
         if address:
             kwargs["address"] = address
         else:
-            kwargs["num_cpus"] = jobs if jobs > 1 else cores()
+            kwargs["num_cpus"] = cores()  # a task per core; the LLM modes' concurrency is threads inside tasks
         try:
             ray.init(**kwargs)
         except Exception as err:  # ConnectionError, RuntimeError …: no cluster there
@@ -132,7 +132,7 @@ def ray_outcomes(todo: list[tuple[str, list[Path]]], *, mode: str, jobs: int, ll
     if not todo:
         yield None  # ready
         return
-    ray, started = _start(address, jobs)
+    ray, started = _start(address)
     summary.workers = f"Ray, {int(ray.cluster_resources().get('CPU', 0))} CPUs"
     threads = 1 if mode == "parser" else max(1, jobs)
     block = PARSER_BLOCK if mode == "parser" else threads

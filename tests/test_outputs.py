@@ -429,3 +429,18 @@ def test_postgres_unreachable_is_one_line(tmp_path):
     proc = cli("extract", "--mode", "parser", str(SEEDS[0]), "-o", url)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "cannot connect to postgresql://nobody:***@127.0.0.1" in proc.stderr and "secret" not in proc.stderr
+
+
+def test_a_database_that_fails_mid_batch_stops_it_in_one_line_and_keeps_what_it_had(corpus, tmp_path):
+    from gkllm.outputs import OutputError
+
+    out = tmp_path / "r.sqlite"
+    files = [f for f in discover([corpus]) if f.name != "broken.txt"]
+    run_batch(files[:3], sink_for(str(out)), mode="parser", progress=False)
+    with sqlite3.connect(out) as conn:
+        # stands in for a database that fails mid-batch (a full disk, a server gone)
+        conn.execute("""CREATE TRIGGER full BEFORE INSERT ON "values" BEGIN SELECT RAISE(ABORT, 'disk full'); END""")
+    with pytest.raises(OutputError, match="cannot write .* to the database: disk full; the reports written before"):
+        run_batch(files, sink_for(str(out)), mode="parser", jobs=2, progress=False)
+    with sqlite3.connect(out) as conn:
+        assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 3  # the failed report rolled back

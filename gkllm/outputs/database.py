@@ -98,8 +98,11 @@ class _Sqlite:
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     def tables(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -131,7 +134,10 @@ class _Postgres:
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
-        self.conn.rollback() if not self.conn.autocommit else self.conn.execute("ROLLBACK")
+        try:
+            self.conn.execute("ROLLBACK")
+        except Exception:  # the connection is gone: nothing to roll back, and the first error is the one to say
+            pass
 
     def tables(self) -> set[str]:
         rows = self.conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
@@ -145,6 +151,16 @@ class _Postgres:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _db_error(err: BaseException) -> bool:
+    if isinstance(err, sqlite3.Error):
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(err, psycopg.Error)
 
 
 class DatabaseSink:
@@ -216,6 +232,19 @@ class DatabaseSink:
         self._connect()
 
     def write(self, rec: dict[str, Any]) -> None:
+        """One report, in one transaction. A database error stops the batch in one line (the output is
+        gone or full: nothing more can be kept); every report committed before it stays."""
+        try:
+            self._write(rec)
+        except OutputError:
+            raise
+        except Exception as err:  # sqlite3.Error, psycopg.Error: named, on one line
+            if not _db_error(err):
+                raise
+            raise OutputError(f"cannot write {rec['file']} to the database: {' '.join(str(err).split())}; the "
+                              "reports written before are kept, and a re-run resumes", source=self.db.name) from None
+
+    def _write(self, rec: dict[str, Any]) -> None:
         report = key_of(rec)
         data = rec.get("_data") or {}
         meta = data.get("meta") or {}
@@ -265,6 +294,15 @@ class DatabaseSink:
 
     def across_years(self, result: Any) -> None:
         """R6 over every report in the database: the pairs replace the previous run's; agency_key updated."""
+        try:
+            self._across_years(result)
+        except Exception as err:
+            if not _db_error(err):
+                raise
+            raise OutputError(f"cannot write R6 across years: {' '.join(str(err).split())}",
+                              source=self.db.name) from None
+
+    def _across_years(self, result: Any) -> None:
         self.db.begin()
         try:
             self._run("DELETE FROM rules WHERE rule = 'R6'")

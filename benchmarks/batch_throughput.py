@@ -46,6 +46,31 @@ def batch(files: list[Path], out: Path, mode: str, jobs: int, llm=None):
     return summary, dt
 
 
+def _spin(seconds: float) -> int:
+    t0, n = time.process_time(), 0
+    while time.process_time() - t0 < seconds:
+        n += 1
+    return n
+
+
+def calibrate(procs: int, seconds: float = 1.0) -> float:
+    """How many cores this run can have: ``procs`` busy loops of ``seconds`` CPU each, against one.
+
+    On an idle machine with ``procs`` cores it prints ~procs×; another session's work on the same cores
+    lowers it, and then no --jobs speed-up can exceed it.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    walls = []
+    for k in (1, procs):
+        t0 = time.perf_counter()
+        with ctx.Pool(k) as pool:
+            pool.map(_spin, [seconds] * k)
+        walls.append(time.perf_counter() - t0)
+    return procs * walls[0] / walls[1]
+
+
 def _children_cpu() -> float:
     import resource
 
@@ -82,6 +107,8 @@ def main() -> None:
               f"with eval.gen.layouts --n {args.n} --seed {args.seed}; {os.cpu_count()} cores; load average "
               f"{os.getloadavg()[0]:.1f} (other work on the machine lowers every figure, and the speed-up most)")
 
+        print(f"{'calibration':<34} {args.jobs} busy loops ran {calibrate(args.jobs):.2f}x as fast as 1 "
+              f"(an idle {args.jobs}-core machine: ~{args.jobs}x; --jobs {args.jobs} cannot beat this)")
         one = batch(files, tmp_path / "p1.jsonl", "parser", 1)
         show("parser, --jobs 1", *one)
         many = batch(files, tmp_path / "pN.jsonl", "parser", args.jobs)

@@ -185,3 +185,23 @@ def test_r6_over_a_resumed_jsonl_batch(tmp_path):
     summary = run_batch(discover([folder]), sink_for(str(out)), mode="parser", progress=False)
     assert summary.skipped == 1 and summary.reports == 1
     assert len(summary.across.pairs) == 1 and not summary.across.failed
+
+
+def test_r6_in_the_workbook(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for p in (Y2023, Y2024):
+        (folder / p.name).write_bytes(p.read_bytes())
+    carried_forward_raised(folder / "2023-edited.txt", title="福建省平潭综合实验区行政审批局")
+    out = tmp_path / "results.xlsx"
+    run_batch(discover([folder]), sink_for(str(out)), mode="parser", progress=False)
+    wb = openpyxl.load_workbook(out)
+    pairs = [r for r in wb["across years"].iter_rows(min_row=2, values_only=True)]
+    assert sorted((Path(r[1]).name, r[2], Path(r[3]).name, r[4], r[5], r[6]) for r in pairs) == [
+        ("2023-edited.txt", 2023, "pingtan-dept-05-text.txt", 2024, "fails", "自然人; 总计"),
+        ("pingtan-dept-08-text.txt", 2023, "pingtan-dept-05-text.txt", 2024, "holds", None)]
+    r6 = [r for r in wb["rules failed"].iter_rows(min_row=2, values_only=True) if r[2] == "R6"]
+    assert {r[3].split(":")[0] for r in r6} == {"natural_person", "total"} and all("2023-edited.txt" in r[3] for r in r6)
+    names = dict(wb["agencies"].iter_rows(min_row=2, values_only=True))
+    assert names["标题: 平潭综合实验区行政审批局"] == "标题: 福建省平潭综合实验区行政审批局"

@@ -122,7 +122,9 @@ def mp_context() -> Any:
     """``fork`` where there is one (Linux): the workers inherit gkllm already imported, so they start in
     milliseconds, and nothing is re-imported from ``__main__`` (which ``spawn`` and ``forkserver`` do, and
     which fails for a script read from stdin). The batch forks them before its progress bar starts a
-    thread. Elsewhere (macOS, Windows), the platform's default."""
+    thread. The output the batch holds open (a file, a database connection) is copied into them but
+    never touched: a worker ends with ``os._exit``, which flushes and closes nothing. Elsewhere (macOS,
+    Windows), the platform's default."""
     import multiprocessing
 
     if "fork" in multiprocessing.get_all_start_methods():

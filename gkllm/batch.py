@@ -371,7 +371,6 @@ def run_batch(files: Sequence[Path], sink: Any, *, mode: str = "hybrid", jobs: i
             summary.duplicates += len(paths) - 1
 
     bar = _progress(progress)
-    sink.open()
     extracted: list[Any] = []  # this run's reports, as R6 sees them
     try:
         readable = [w for w in todo if w[0] not in unreadable]
@@ -386,6 +385,7 @@ def run_batch(files: Sequence[Path], sink: Any, *, mode: str = "hybrid", jobs: i
             # every engine first yields None once its workers run: worker processes are forked before the
             # progress bar starts its thread (a fork copies no lock another thread holds), Ray starts first
             next(outcomes)
+            sink.open()  # after the engine started: one that cannot start leaves no output behind
             task = bar.add_task("extracting", total=len(todo)) if bar else None
             if bar:
                 bar.start()

@@ -97,6 +97,23 @@ def extract_block(batch: dict[str, Any], mode: str, threads: int, llm_config: An
 # -- in the driver ------------------------------------------------------------------------------
 
 
+def _probe(address: str) -> None:
+    """Fail in seconds, on one line, when nothing listens at ``address``: Ray itself retries for minutes,
+    logging from its C++ core."""
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineError(f"--address {address}: give ray://HOST:PORT, HOST:PORT or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as err:
+        raise EngineError(f"no Ray cluster at {address}: {err.strerror or err}") from None
+
+
 def _start(address: str | None) -> tuple[Any, bool]:
     try:
         import ray
@@ -111,7 +128,11 @@ def _start(address: str | None) -> tuple[Any, bool]:
     ctx.print_on_execution_start = False
     ctx.enable_auto_log_stats = False
     started = not ray.is_initialized()
+    if started and address:
+        _probe(address)
     if started:
+        # Ray's C++ core logs warnings to the terminal on its own; the batch says what matters in one line
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
         kwargs: dict[str, Any] = dict(runtime_env={"env_vars": _forwarded_env()}, include_dashboard=False,
                                       log_to_driver=False, logging_level=logging.ERROR)
         if address:

@@ -149,3 +149,18 @@ def test_ray_engine_writes_parquet_and_the_database_and_resumes(local_ray, folde
     # resume by hash: the same run again extracts nothing
     again = run_batch(discover([folder]), sink_for(str(db)), mode="parser", engine="ray", progress=False)
     assert again.reports == 0 and again.skipped == len(expected)
+
+
+def test_ray_address_with_no_cluster_is_one_line_and_leaves_no_output(folder, tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'gkllm[ray]'")
+    from .pg import _free_port
+
+    out = tmp_path / "out.parquet"
+    env = {k: v for k, v in os.environ.items() if k != "GKLLM_DEBUG"}
+    env["GKLLM_LLM"] = "off"
+    proc = subprocess.run([sys.executable, "-m", "gkllm.cli", "extract", "--mode", "parser", "--no-progress",
+                           "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", str(folder), "-o", str(out)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("gkllm: error: no Ray cluster at 127.0.0.1:")
+    assert not out.exists() and not (tmp_path / "out.parquet.journal.jsonl").exists()

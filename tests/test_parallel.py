@@ -155,12 +155,12 @@ def test_ray_address_with_no_cluster_is_one_line_and_leaves_no_output(folder, tm
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'gkllm[ray]'")
     from .pg import _free_port
 
-    out = tmp_path / "out.parquet"
     env = {k: v for k, v in os.environ.items() if k != "GKLLM_DEBUG"}
     env["GKLLM_LLM"] = "off"
-    proc = subprocess.run([sys.executable, "-m", "gkllm.cli", "extract", "--mode", "parser", "--no-progress",
-                           "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", str(folder), "-o", str(out)],
-                          capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
-    assert proc.stderr.startswith("gkllm: error: no Ray cluster at 127.0.0.1:")
-    assert not out.exists() and not (tmp_path / "out.parquet.journal.jsonl").exists()
+    for out in (tmp_path / "out.parquet", tmp_path / "out.sqlite"):
+        proc = subprocess.run([sys.executable, "-m", "gkllm.cli", "extract", "--mode", "parser", "--no-progress",
+                               "--engine", "ray", "--address", f"127.0.0.1:{_free_port()}", str(folder), "-o",
+                               str(out)], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+        assert proc.stderr.startswith("gkllm: error: no Ray cluster at 127.0.0.1:")
+        assert list(tmp_path.glob("out.*")) == []  # no output, no journal

@@ -30,6 +30,7 @@ at the end of each batch.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from typing import Any, Callable, Iterable, Sequence
@@ -216,6 +217,8 @@ class DatabaseSink:
 
     def done(self, on_repair: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
         """Reports already in the database, with what R6 needs of each."""
+        if not is_database_url(self.target) and not os.path.exists(self.target):
+            return {}  # a new SQLite file is made by open(), once the batch runs
         self._connect()
         out: dict[str, dict[str, Any]] = {}
         for report, file, sha, status, agency, year in self._all(

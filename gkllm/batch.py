@@ -12,8 +12,16 @@
   paths under ``duplicates``.
 - A file that fails becomes an error record (``status: "error"`` with the
   error's stable ``code`` and ``message``); the batch goes on.
-- ``jobs`` threads extract concurrently. The parser is CPU-bound Python (the
-  GIL), so jobs mainly overlap LLM calls; records are written as they finish.
+- ``jobs``: reports extracted at once, in worker processes (``gkllm.parallel``:
+  one per core at most; in the LLM modes each also runs threads that overlap
+  the model's waits); records are written by this process as they finish.
+  ``engine="ray"`` extracts on a Ray cluster instead (``gkllm.distributed``).
+- The output is chosen by the ``-o`` name (``gkllm.outputs.sink_for``): JSON
+  Lines, CSV (with a UTF-8 byte-order mark, so Excel reads it as UTF-8),
+  Excel, Parquet, or a results database (SQLite, PostgreSQL).
+- After the extraction, reports of one agency in consecutive years are paired
+  and R6 is checked for each pair (``gkllm.compare``), over everything in the
+  output (this run's reports and those of earlier runs).
 """
 
 from __future__ import annotations
@@ -28,15 +36,15 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import GkllmError, InputError
-from .ingest import open_regular, read_file
+from .ingest import open_regular
 from .jsonin import dumps
-from .models import Report
-from .pipeline import extract
+from .parallel import Outcome
 from .template import flat_keys
 
+BOM = "\ufeff"
 SUPPORTED: tuple[str, ...] = (".txt", ".html", ".htm", ".docx", ".doc", ".wps", ".pdf")
 CSV_HEAD: tuple[str, ...] = ("file", "sha256", "status", "error_code", "error_message", "rules_failed",
                              "all_rules_pass", "duplicates", "meta.template")
@@ -95,6 +103,8 @@ class Summary:
     seconds: float = 0.0
     interrupted: bool = False
     error_files: list[str] = field(default_factory=list)
+    across: Any = None  # gkllm.compare.AcrossYears: R6 between an agency's consecutive reports
+    workers: str = ""  # how the reports were extracted ("2 processes", "Ray")
 
     def line(self, output: str | None) -> str:
         rate = self.reports / self.seconds if self.seconds > 0 else 0.0
@@ -104,29 +114,51 @@ class Summary:
         if self.skipped:
             parts.append(f"{self.skipped} skipped (already in {output or 'the output'})")
         parts.append(f"{self.rules_pass} with all rules passing")
+        if self.across is not None and (self.across.pairs or self.across.grouping.merged):
+            parts.append(self.across.summary())
         parts.append(f"LLM calls {self.llm_calls} (cache hits {self.llm_cache_hits})")
-        parts.append(f"{self.seconds:.2f} s, {rate:.1f} reports/s")
+        parts.append(f"{self.seconds:.2f} s, {rate:.1f} reports/s" + (f" ({self.workers})" if self.workers else ""))
         return ("interrupted: " if self.interrupted else "") + "; ".join(parts)
+
+    def notes(self, limit: int = 20) -> list[str]:
+        """Lines for stderr before the summary: R6 failures, and which names were taken as one agency
+        (``limit`` of each: a national batch can have thousands; the outputs that hold tables list them all)."""
+        if self.across is None:
+            return []
+        out = []
+        for lines, what in (([p.line() for p in self.across.failed], "R6 failures"),
+                            (self.across.grouping.notes(), "agency name decisions")):
+            out += lines[:limit]
+            if len(lines) > limit:
+                out.append(f"… and {len(lines) - limit} more {what}")
+        return out
 
 
 # -- records ---------------------------------------------------------------------------
 
 
-def ok_record(path: Path, sha: str, report: Report, flat: bool, duplicates: Sequence[str] = ()) -> dict[str, Any]:
+def ok_record(path: Path, sha: str, data: dict[str, Any], flat: bool, duplicates: Sequence[str] = ()) -> dict[str, Any]:
+    """A batch record of a report given in its JSON form (``Report.to_json_dict()``); ``_data`` keeps that form
+    for the outputs that are not JSON Lines (it is never written as such)."""
+    from .outputs.rows import failed_of, flat_of
+
     rec: dict[str, Any] = {"file": str(path), "sha256": sha, "status": "ok"}
     if duplicates:
         rec["duplicates"] = list(duplicates)
     if flat:
-        rec.update(report.to_flat())
-        rec["meta.template"] = report.template
-        rec["rules_failed"] = [f"{r.id}:{r.scope}" for r in report.failed_rules()]
+        rec.update(flat_of(data))
+        rec["meta.template"] = (data.get("meta") or {}).get("template") or "2021"
+        rec["rules_failed"] = [f"{r['rule']}:{r['scope']}" for r in failed_of(data)]
     else:
-        rec.update(report.to_json_dict())
+        rec.update(data)
+    rec["_data"] = data
     return rec
 
 
-def error_record(path: Path, sha: str | None, err: BaseException, duplicates: Sequence[str] = ()) -> dict[str, Any]:
-    if isinstance(err, GkllmError):
+def error_record(path: Path, sha: str | None, err: BaseException | Outcome, duplicates: Sequence[str] = ()) -> dict[str, Any]:
+    if isinstance(err, Outcome):
+        code, message = err.code or "internal_error", err.message or ""
+    elif isinstance(err, GkllmError):
         code, message = err.code, str(err)
     else:
         code, message = "internal_error", f"{path}: internal error: {type(err).__name__}: {err}"
@@ -145,24 +177,31 @@ def _encodable(v: Any) -> Any:
 
 
 def _csv_row(rec: dict[str, Any]) -> dict[str, Any]:
+    from .outputs.rows import failed_of, flat_of
+
     row: dict[str, Any] = {"file": rec["file"], "sha256": rec.get("sha256") or "", "status": rec["status"],
                            "duplicates": ";".join(rec.get("duplicates", []))}
     if rec["status"] == "error":
         row["error_code"] = rec["error"]["code"]
         row["error_message"] = rec["error"]["message"]
         return row
-    report: Report = rec["_report"]
-    failed = [f"{r.id}:{r.scope}" for r in report.failed_rules()]
+    data: dict[str, Any] = rec["_data"]
+    failed = [f"{r['rule']}:{r['scope']}" for r in failed_of(data)]
     row["rules_failed"] = ";".join(failed)
     row["all_rules_pass"] = "true" if not failed else "false"
-    row["meta.template"] = report.template
-    for k, v in report.to_flat().items():
+    row["meta.template"] = (data.get("meta") or {}).get("template") or "2021"
+    for k, v in flat_of(data).items():
         row[k] = "" if v is None else v
     return row
 
 
 class Sink:
-    """The output: JSON Lines (default) or CSV (by the ``.csv`` suffix); stdout when no path."""
+    """The output: JSON Lines (default) or CSV (by the ``.csv`` suffix); stdout when no path.
+
+    A new CSV file starts with a UTF-8 byte-order mark: Excel on a Chinese
+    Windows opens a CSV without one as GBK and shows the agency names as
+    mojibake. A CSV written before without one is appended to as it is.
+    """
 
     def __init__(self, path: Path | None, flat: bool = False) -> None:
         self.path = path
@@ -187,7 +226,7 @@ class Sink:
         tail = lines.pop()  # b"" when the file ends with a newline, else a line cut mid-write
         header: list[str] | None = None
         if self.csv and lines:
-            header = next(csv.reader([lines[0].decode("utf-8", "replace")]), [])
+            header = next(csv.reader([lines[0].decode("utf-8", "replace").removeprefix(BOM)]), [])
             if "file" not in header or "status" not in header:
                 raise InputError("is not a gkllm batch output (no file/status columns); "
                                  "give another -o to start a new batch", source=str(self.path))
@@ -266,10 +305,11 @@ class Sink:
             if self.csv:
                 header = csv_columns()
                 if exists:
-                    with open(self.path, encoding="utf-8", newline="") as fh:
+                    with open(self.path, encoding="utf-8-sig", newline="") as fh:  # -sig: the BOM is not a column name
                         header = next(csv.reader(fh), header)
                 self._writer = csv.DictWriter(self._fh, fieldnames=header, extrasaction="ignore")
                 if not exists:
+                    self._fh.write(BOM)
                     self._writer.writeheader()
 
     def write(self, rec: dict[str, Any]) -> None:
@@ -277,8 +317,11 @@ class Sink:
         if self.csv:
             self._writer.writerow({k: _encodable(v) for k, v in _csv_row(rec).items()})
         else:
-            self._fh.write(dumps({k: v for k, v in rec.items() if k != "_report"}) + "\n")
+            self._fh.write(dumps({k: v for k, v in rec.items() if not k.startswith("_")}) + "\n")
         self._fh.flush()
+
+    def across_years(self, result: Any) -> None:
+        """R6 across years: JSON Lines and CSV are appended to, never rewritten, so R6 goes to the summary only."""
 
     def close(self) -> None:
         if self._fh is not None and self._fh is not sys.stdout:
@@ -289,10 +332,20 @@ class Sink:
 # -- the run ---------------------------------------------------------------------------
 
 
-def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: int = 1, llm: Any = None,
+Work = tuple[str, list[Path]]  # a content hash (or "file:PATH"), and the files holding that content
+
+
+def run_batch(files: Sequence[Path], sink: Any, *, mode: str = "hybrid", jobs: int = 1, llm: Any = None,
               progress: bool = True, on_error: Callable[[str], None] | None = None,
-              on_warning: Callable[[str], None] | None = None) -> Summary:
-    """Extract ``files`` into ``sink``; returns the summary (also when interrupted by Ctrl-C)."""
+              on_warning: Callable[[str], None] | None = None, engine: str = "local",
+              address: str | None = None) -> Summary:
+    """Extract ``files`` into ``sink``; returns the summary (also when interrupted by Ctrl-C).
+
+    ``engine``: ``local`` (this machine: ``jobs`` reports at once, in processes)
+    or ``ray`` (a Ray cluster at ``address``, or a local Ray instance).
+    """
+    from .compare import from_data
+
     t0 = time.perf_counter()
     summary = Summary(files=len(files))
     done = sink.done(on_repair=on_warning)
@@ -309,7 +362,7 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
             key = f"file:{f}"
             unreadable[key] = err
         groups.setdefault(key, []).append(f)
-    todo: list[tuple[str, list[Path]]] = []
+    todo: list[Work] = []
     for key, paths in groups.items():
         if key in done:
             summary.skipped += len(paths)
@@ -317,73 +370,79 @@ def run_batch(files: Sequence[Path], sink: Sink, *, mode: str = "hybrid", jobs: 
             todo.append((key, paths))
             summary.duplicates += len(paths) - 1
 
-    def work(key: str, path: Path) -> Report:
-        if key in unreadable:
-            raise unreadable[key]
-        return extract(read_file(path), mode=mode, name=str(path), llm=client)  # type: ignore[arg-type]
-
-    client = llm
-    if client is None and mode != "parser" and todo:
-        from .llm import default_client, describe_backend
-
-        if describe_backend()[0]:
-            client = default_client()
-    usage0 = dataclasses.replace(client.usage) if client is not None else None
-
     bar = _progress(progress)
-    sink.open()
+    extracted: list[Any] = []  # this run's reports, as R6 sees them
     try:
-        task = bar.add_task("extracting", total=len(todo)) if bar else None
-        if bar:
-            bar.start()
-        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="gkllm") as pool:
-            pending: dict[Future[Report], tuple[str, list[Path]]] = {}
-            queue = list(reversed(todo))
-            try:
-                while queue or pending:
-                    while queue and len(pending) < max(1, jobs) * 2:  # a short queue: Ctrl-C stops soon
-                        key, paths = queue.pop()
-                        pending[pool.submit(work, key, paths[0])] = (key, paths)
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        key, paths = pending.pop(fut)
-                        _record(fut, key, paths, sink, summary, on_error, bar)
-                        if bar and task is not None:
-                            bar.advance(task)
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                for fut in pending:
-                    fut.cancel()
-                pool.shutdown(wait=False, cancel_futures=True)
+        readable = [w for w in todo if w[0] not in unreadable]
+        outcomes: Iterator[Any]
+        if engine == "ray":
+            from .distributed import ray_outcomes
+
+            outcomes = ray_outcomes(readable, mode=mode, jobs=jobs, llm=llm, address=address, summary=summary)
+        else:
+            outcomes = _local_outcomes(readable, mode=mode, jobs=jobs, llm=llm, summary=summary)
+        try:
+            # every engine first yields None once its workers run: worker processes are forked before the
+            # progress bar starts its thread (a fork copies no lock another thread holds), Ray starts first
+            next(outcomes)
+            sink.open()  # after the engine started: one that cannot start leaves no output behind
+            task = bar.add_task("extracting", total=len(todo)) if bar else None
+            if bar:
+                bar.start()
+            for key, paths in todo:  # files that cannot be read are recorded without a worker
+                if key in unreadable:
+                    _record(error_record(paths[0], None, unreadable[key], [str(p) for p in paths[1:]]), sink,
+                            summary, on_error, bar)
+                    if bar and task is not None:
+                        bar.advance(task)
+            for key, paths, outcome in outcomes:
+                rec = _record(_to_record(key, paths, outcome, sink.flat), sink, summary, on_error, bar)
+                if rec["status"] == "ok":
+                    extracted.append(from_data(key, rec["file"], rec["_data"]))
+                if bar and task is not None:
+                    bar.advance(task)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            outcomes.close()  # stops the workers: pending work is cancelled, running work ends first
+        if not summary.interrupted:
+            summary.across = _across_years(done, extracted)
+            sink.across_years(summary.across)
     finally:
         if bar:
             bar.stop()
         sink.close()
         summary.seconds = time.perf_counter() - t0
-        if client is not None and usage0 is not None:  # the client's counters: exact under concurrency
-            summary.llm_calls = client.usage.calls - usage0.calls
-            summary.llm_cache_hits = client.usage.cache_hits - usage0.cache_hits
     return summary
 
 
-def _record(fut: Future[Report], key: str, paths: list[Path], sink: Sink, summary: Summary,
-            on_error: Callable[[str], None] | None, bar: Any) -> None:
+def _across_years(done: dict[str, dict[str, Any]], extracted: list[Any]) -> Any:
+    """R6 over every report in the output: those of earlier runs (their records) and this run's."""
+    from .compare import across_years, from_record
+
+    earlier = [y for key, rec in done.items() if (y := from_record(key, rec)) is not None]
+    return across_years(earlier + extracted)
+
+
+def _to_record(key: str, paths: list[Path], outcome: Outcome, flat: bool) -> dict[str, Any]:
     path, dups = paths[0], [str(p) for p in paths[1:]]
     sha = None if key.startswith("file:") else key
+    if outcome.data is not None:
+        return ok_record(path, sha or "", outcome.data, flat, dups)
+    if outcome.trace and os.environ.get("GKLLM_DEBUG"):  # a bug in a worker: its traceback, as a thread would raise
+        raise RuntimeError(f"{path}: internal error in a worker:\n{outcome.trace}")
+    return error_record(path, sha, outcome, dups)
+
+
+def _record(rec: dict[str, Any], sink: Any, summary: Summary, on_error: Callable[[str], None] | None,
+            bar: Any) -> dict[str, Any]:
     summary.reports += 1
-    err = fut.exception()
-    if err is None:
-        report = fut.result()
-        rec = ok_record(path, sha or "", report, sink.flat, dups)
-        rec["_report"] = report
+    if rec["status"] == "ok":
         summary.ok += 1
-        summary.rules_pass += not report.failed_rules()
+        summary.rules_pass += not any(r.get("status") == "failed" for r in rec["_data"].get("rules") or [])
     else:
-        if os.environ.get("GKLLM_DEBUG") and not isinstance(err, GkllmError):
-            raise err
-        rec = error_record(path, sha, err, dups)
         summary.errors += 1
-        summary.error_files.append(str(path))
+        summary.error_files.append(rec["file"])
         if on_error:
             msg = rec["error"]["message"]
             if bar:
@@ -391,6 +450,178 @@ def _record(fut: Future[Report], key: str, paths: list[Path], sink: Sink, summar
             else:
                 on_error(msg)
     sink.write(rec)
+    return rec
+
+
+# -- the local engine: threads or processes --------------------------------------------------
+
+
+def _local_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any, summary: Summary) -> Iterator[Any]:
+    """Every report of ``todo`` extracted on this machine, as it finishes.
+
+    One job runs in this process. More run in worker processes, except when the
+    embedded model answers: it is a server inside this process (~2 GiB), so a
+    second process would start a second one; then the jobs are threads here.
+    """
+    if not todo:
+        return _nothing()
+    if jobs > 1 and not (mode != "parser" and llm is None and _embedded_llm()):
+        from .parallel import processes_for
+
+        procs, threads = processes_for(jobs, mode)
+        summary.workers = f"{procs} process{'es' * (procs != 1)}" + (f" × {threads} threads" if threads > 1 else "")
+        return _process_outcomes(todo, mode=mode, procs=procs, threads=threads,
+                                 llm_config=getattr(llm, "config", None), summary=summary)
+    if jobs > 1:
+        summary.workers = f"{jobs} threads (the embedded model serves one process)"
+    return _thread_outcomes(todo, mode=mode, jobs=jobs, llm=llm, summary=summary)
+
+
+def _nothing() -> Iterator[Any]:
+    yield None  # ready
+
+
+def _embedded_llm() -> bool:
+    from .llm import describe_backend
+    from .llm.config import LLMConfig
+
+    return describe_backend()[0] and LLMConfig.from_env().embedded
+
+
+def _thread_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any,
+                     summary: Summary) -> Iterator[Any]:
+    from .parallel import extract_one, failure
+
+    client = llm
+    if client is None and mode != "parser":
+        from .llm import default_client, describe_backend
+
+        if describe_backend()[0]:
+            client = default_client()
+    usage0 = dataclasses.replace(client.usage) if client is not None else None
+
+    def work(path: Path) -> Outcome:
+        if os.environ.get("GKLLM_DEBUG"):  # a bug raises here, with its traceback, as before processes
+            from .ingest import read_file
+            from .pipeline import extract
+
+            try:
+                return Outcome(data=extract(read_file(path), mode=mode, name=str(path),  # type: ignore[arg-type]
+                                            llm=client).to_json_dict())
+            except GkllmError as err:
+                return failure(str(path), err)
+        return extract_one(str(path), mode, client)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="gkllm")
+    pending: dict[Future[Outcome], Work] = {}
+    queue = list(reversed(todo))
+    try:
+        yield None  # ready
+        while queue or pending:
+            while queue and len(pending) < max(1, jobs) * 2:  # a short queue: Ctrl-C stops soon
+                key, paths = queue.pop()
+                pending[pool.submit(work, paths[0])] = (key, paths)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                key, paths = pending.pop(fut)
+                yield key, paths, fut.result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if client is not None and usage0 is not None:  # the client's counters: exact under concurrency
+            summary.llm_calls += client.usage.calls - usage0.calls
+            summary.llm_cache_hits += client.usage.cache_hits - usage0.cache_hits
+
+
+def _process_outcomes(todo: list[Work], *, mode: str, procs: int, threads: int, llm_config: Any,
+                      summary: Summary) -> Iterator[Any]:
+    """Chunks of ``threads`` reports (one in parser mode) handed to ``procs`` worker processes.
+
+    A worker that dies (killed, out of memory, a crash in a C library) breaks
+    the whole pool: the reports it held are then retried one at a time in a
+    fresh pool, so the one that kills its worker is found, recorded as an
+    error, and the batch goes on. Workers that cannot start at all leave the
+    batch to this process.
+    """
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .parallel import failure, init_worker, mp_context, run_chunk, worker_died
+
+    def new_pool() -> ProcessPoolExecutor | None:
+        """A pool whose workers run: a first trivial task starts them now (and proves they start)."""
+        pool = ProcessPoolExecutor(max_workers=procs, mp_context=mp_context(), initializer=init_worker,
+                                   initargs=(mode, llm_config, threads))
+        try:
+            pool.submit(os.getpid).result(timeout=120)
+        except Exception as err:  # BrokenProcessPool, a time-out: no worker process here
+            pool.shutdown(wait=False, cancel_futures=True)
+            summary.workers = f"this process: worker processes could not start ({type(err).__name__})"
+            return None
+        return pool
+
+    queue: deque[Work] = deque(todo)
+    suspects: deque[Work] = deque()  # reports held by a pool that broke: retried alone
+    retried: set[str] = set()
+    pending: dict[Future[Any], list[Work]] = {}
+    pool = new_pool()
+    try:
+        yield None  # ready: the workers are forked
+        while pool is not None and (queue or suspects or pending):
+            broken: list[list[Work]] = []
+            try:
+                if suspects:
+                    if not pending:
+                        item = suspects.popleft()
+                        pending[pool.submit(run_chunk, [str(item[1][0])])] = [item]
+                else:
+                    while queue and len(pending) < procs * 2:  # a short queue: Ctrl-C stops soon
+                        chunk = [queue.popleft() for _ in range(min(threads, len(queue)))]
+                        try:
+                            pending[pool.submit(run_chunk, [str(paths[0]) for _, paths in chunk])] = chunk
+                        except BrokenProcessPool:  # broke before this chunk went in
+                            broken.append(chunk)
+                            break
+            except BrokenProcessPool:
+                broken.append([item])
+            if not broken:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    chunk = pending.pop(fut)
+                    try:
+                        outcomes, calls, hits = fut.result()
+                    except BrokenProcessPool:
+                        broken.append(chunk)
+                        continue
+                    except Exception as err:  # the worker function itself failed (MemoryError …): each one an error
+                        outcomes, calls, hits = [failure(str(paths[0]), err) for _, paths in chunk], 0, 0
+                    summary.llm_calls += calls
+                    summary.llm_cache_hits += hits
+                    for (key, paths), outcome in zip(chunk, outcomes):
+                        yield key, paths, outcome
+            if broken:  # every report the pool held is retried alone; one that breaks a pool alone is the cause
+                held = [w for chunk in broken for w in chunk] + [w for chunk in pending.values() for w in chunk]
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+                if len(held) == 1 and held[0][0] in retried:
+                    key, paths = held[0]
+                    yield key, paths, worker_died(paths[0])
+                    continue
+                retried.update(key for key, _ in held)
+                suspects.extend(held)
+        if pool is None:  # no worker process could start: the rest in this process, one at a time
+            rest = list(suspects) + list(queue)
+            inner = _thread_outcomes(rest, mode=mode, jobs=1, llm=None, summary=summary)
+            next(inner)
+            yield from inner
+    finally:
+        for fut in pending:
+            fut.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _progress(enabled: bool) -> Any:

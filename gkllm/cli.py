@@ -40,17 +40,33 @@ def main() -> None:
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
               help="parser: no model; llm: the model reads every part; hybrid: parser, then the model for the rest.")
 @click.option("--no-llm", is_flag=True, help="Same as --mode parser.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+# -- outputs, --jobs and --engine (issue 16) --
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write here instead of stdout; the name chooses the format: .jsonl (JSON Lines), .csv (CSV written "
+                   "with a UTF-8 byte-order mark, so Excel on a Chinese Windows reads the names right), .xlsx (Excel), "
+                   ".parquet, .sqlite/.sqlite3/.db (SQLite results database) or postgresql://… (PostgreSQL). Any "
+                   "of these but JSON is a table of reports, resumed like a batch.")
+# -- end outputs --
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings on stderr.")
 @click.option("--given", "given_path", type=click.Path(dir_okay=False),
               help="Another tool's partial result for FILE (a JSON object of flat keys): checked, kept, corrected, "
                    "filled; the per-key verdicts are in the output's 'given'.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Batch: reports extracted concurrently (threads; helps LLM-bound runs).")
+# -- outputs, --jobs and --engine (issue 16) --
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Batch: reports extracted at once (default 1): in worker processes, one per core at most; in the "
+                   "LLM modes the rest are threads inside each process, overlapping the model's waits. With --engine "
+                   "ray, in the LLM modes: the reports each Ray task extracts at once (threads).")
+@click.option("--engine", type=click.Choice(("local", "ray")), default="local", show_default=True,
+              help="Batch: 'ray' extracts on a Ray cluster (pip install 'gkllm[ray]'); this process still hashes, "
+                   "skips what -o holds and writes -o.")
+@click.option("--address", help="With --engine ray: the cluster to join (ray://host:10001, or 'auto'); "
+                                "default: a local Ray instance for this batch.")
+# -- end outputs --
 @click.option("--no-progress", is_flag=True, help="Batch: no progress bar.")
 @click.option("--no-cache", is_flag=True, help="Ask the LLM again: cached answers are neither read nor written.")
 def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, output: str | None, quiet: bool,
-                given_path: str | None, jobs: int, no_progress: bool, no_cache: bool) -> None:
+                given_path: str | None, jobs: int | None, no_progress: bool, engine: str, address: str | None,
+                no_cache: bool) -> None:
     """Extract FILES (text, HTML, DOCX, DOC/WPS, PDF; '-' for stdin).
 
     One file prints a JSON object; several print JSON Lines, one per file.
@@ -58,9 +74,12 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
     and the exit status is 1.
 
     A folder makes a batch: every supported file under it (recursively) goes
-    to -o (JSON Lines, or CSV for a .csv name; stdout if none), one record per
-    distinct content with 'file', 'sha256' and 'status'. A re-run with the same
-    -o skips what is already there. Progress and a summary go to stderr.
+    to -o (stdout JSON Lines if none), one record per distinct content with
+    'file', 'sha256' and 'status'. A re-run with the same -o skips what is
+    already there. Progress and a summary go to stderr; so does R6 across
+    years: an agency's reports of consecutive years are paired (names
+    matched after normalization, see 'gkllm compare --help') and every pair
+    whose carried-forward and carried-over rows disagree is named.
     """
     if no_llm:
         mode = "parser"
@@ -71,12 +90,17 @@ def extract_cmd(files: tuple[str, ...], flat: bool, mode: str, no_llm: bool, out
             from .llm import client_for
 
             llm = client_for(use_cache=False)
-    if output:
+    from .outputs import is_database_url, is_table_output
+
+    if output and not is_database_url(output):
         _refuse_output_that_is_an_input(output, [f for f in files if f != "-"] + ([given_path] if given_path else []))
     given = _load_given(given_path, files) if given_path else None
-    if any(f != "-" and Path(f).is_dir() for f in files):
-        _batch(files, flat, mode, output, quiet, jobs, no_progress, given, llm)
+    # a folder, a table output (CSV, Excel, Parquet, a database) or --engine ray: a batch
+    if any(f != "-" and Path(f).is_dir() for f in files) or is_table_output(output) or engine == "ray":
+        _batch(files, flat, mode, output, quiet, jobs, no_progress, given, engine, address, llm)
         return
+    if address:
+        _die("--address goes with --engine ray")
     single = len(files) == 1
     out: IO[str]
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
@@ -164,33 +188,140 @@ def _load_given(path: str, files: tuple[str, ...]) -> Any:
     return data
 
 
-def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, quiet: bool, jobs: int,
-           no_progress: bool, given: Any, llm: Any = None) -> None:
-    from .batch import Sink, discover, run_batch
+def _batch(files: tuple[str, ...], flat: bool, mode: str, output: str | None, quiet: bool, jobs: int | None,
+           no_progress: bool, given: Any, engine: str = "local", address: str | None = None, llm: Any = None) -> None:
+    from .batch import discover, run_batch
+    from .outputs import is_database_url, sink_for
 
     if "-" in files:
-        _die("'-' (stdin) cannot be mixed with a folder")
+        _die("'-' (stdin) cannot be mixed with a folder, a table output or --engine ray: give files")
     if given is not None:
-        _die("--given goes with exactly one FILE, not a folder")
+        _die("--given goes with exactly one FILE and a JSON output, not a batch")
+    if address and engine != "ray":
+        _die("--address goes with --engine ray")
     paths = discover(files)
     if not paths:
         _die(f"{', '.join(files)}: no supported files (.txt .html .htm .docx .doc .wps .pdf)", 1)
-    if output:  # a link in the folder can name the output too
+    if output and not is_database_url(output):  # a link in the folder can name the output too
         _refuse_output_that_is_an_input(output, [str(p) for p in paths])
-    sink = Sink(Path(output) if output else None, flat=flat)
     try:
-        summary = run_batch(paths, sink, mode=mode, jobs=jobs, progress=not no_progress, llm=llm,
+        sink = sink_for(output, flat=flat)
+        summary = run_batch(paths, sink, mode=mode, jobs=jobs or (0 if engine == "ray" else 1), llm=llm,
+                            progress=not no_progress, engine=engine, address=address,
                             on_error=None if quiet else (lambda m: click.echo(f"gkllm: error: {m}", err=True)),
                             # a repair changes the user's file: said even with -q
                             on_warning=lambda m: click.echo(f"gkllm: warning: {m}", err=True))
     except GkllmError as err:
         _die(str(err), 1)
-    click.echo(f"gkllm: {summary.line(output)}", err=True)
+    for note in [] if quiet else summary.notes():  # R6 failures across years, names taken as one agency
+        click.echo(f"gkllm: {note}", err=True)
+    shown = output
+    if output and is_database_url(output):
+        from .outputs.database import redact
+
+        shown = redact(output)
+    click.echo(f"gkllm: {summary.line(shown)}", err=True)
     if summary.interrupted:
         click.echo("gkllm: re-run the same command to resume", err=True)
         sys.exit(130)
     if summary.errors:
         sys.exit(1)
+
+
+# -- gkllm compare (issue 16) --
+@main.command("compare")
+@click.argument("a")
+@click.argument("b")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="How both reports are extracted (as for 'gkllm extract').")
+@click.option("--no-llm", is_flag=True, help="Same as --mode parser.")
+@click.option("--changed", is_flag=True, help="Only the keys whose value differs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: both reports' meta, the rows, R6.")
+def compare_cmd(a: str, b: str, mode: str, no_llm: bool, changed: bool, as_json: bool) -> None:
+    """Two reports of one agency, year over year: each key's value in A and B and the change (B − A),
+    then R6 per column: the earlier year's 结转下年度继续办理 must equal the later year's 上年结转.
+
+    A and B are report files (any format 'gkllm extract' reads). R6 is checked
+    when the years are consecutive (in either order). The agency names are
+    matched after normalization: NFKC, no spaces, simplified characters,
+    人民政府 = 政府, and leading places dropped when the shorter name still
+    begins with a place of its own (洪泽区人民政府 = 淮安市洪泽区人民政府); the
+    output says when two names were taken as one agency, or were not. A failing
+    R6 is reported, not an error: the exit status is 0 unless a file cannot be
+    extracted (1).
+    """
+    from .compare import from_data, r6, year_over_year
+    from .agency import group_names
+    from .outputs.rows import flat_of, template_of
+
+    if no_llm:
+        mode = "parser"
+    if mode != "parser":
+        _check_llm_settings()
+    data = []
+    for f in (a, b):
+        try:
+            data.append(extract(Path(f), mode=mode).to_json_dict())  # type: ignore[arg-type]
+        except Exception as err:  # one line, never a traceback
+            if os.environ.get("GKLLM_DEBUG"):
+                raise
+            _die(_fail(f, err), 1)
+    ya, yb = (from_data(f, f, d) for f, d in zip((a, b), data))
+    grouping = group_names([ya.agency, yb.agency])
+    same = ya.agency is not None and grouping.key(ya.agency) == grouping.key(yb.agency)
+    if same and ya.agency != yb.agency:
+        agency_note = f"taken as one agency: {ya.agency} = {yb.agency}"
+    elif same:
+        agency_note = f"one agency: {ya.agency}"
+    else:
+        agency_note = f"not taken as one agency: {ya.agency or '(no agency found)'} / {yb.agency or '(no agency found)'}"
+    rows = year_over_year(flat_of(data[0]), flat_of(data[1]), template_of(data[0]), template_of(data[1]))
+    if changed:
+        rows = [r for r in rows if r[1] != r[2]]
+    consecutive = ya.year is not None and yb.year is not None and abs(ya.year - yb.year) == 1
+    results = []
+    if consecutive:
+        earlier, later = (ya, yb) if ya.year < yb.year else (yb, ya)  # type: ignore[operator]
+        results = r6(earlier, later)
+        r6_note = (f"R6 ({earlier.year} 结转下年度继续办理 = {later.year} 上年结转): "
+                   + ("fails" if any(r.status == "failed" for r in results) else
+                      "holds" if all(r.status == "passed" for r in results) else "not assessable (null cells)"))
+    else:
+        r6_note = f"R6 not checked: the years ({ya.year}, {yb.year}) are not consecutive"
+    if as_json:
+        from .jsonin import dumps
+
+        click.echo(dumps({
+            "a": {"file": a, "agency": ya.agency, "year": ya.year, "template": template_of(data[0])},
+            "b": {"file": b, "agency": yb.agency, "year": yb.year, "template": template_of(data[1])},
+            "agency": agency_note, "same_agency": same,
+            "rows": [{"key": k, "a": va, "b": vb, "change": d} for k, va, vb, d in rows],
+            "r6": [r.model_dump() for r in results], "r6_summary": r6_note}, indent=2))
+        return
+    click.echo(f"A: {a} ({ya.agency}, {ya.year})")
+    click.echo(f"B: {b} ({yb.agency}, {yb.year})")
+    click.echo(agency_note)
+    if not same:
+        click.echo("gkllm: warning: the two reports do not look like one agency's; compared anyway", err=True)
+    click.echo("")
+    shown = [(k, _cell(va), _cell(vb), _cell(d, signed=True)) for k, va, vb, d in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in shown]) for i, h in enumerate(("key", "A", "B", "change"))]
+    click.echo("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(("key", "A", "B",
+                                                                                              "change"), widths))))
+    for r in shown:
+        click.echo("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    click.echo("")
+    click.echo(r6_note)
+    for r in results:
+        click.echo(f"  {r.scope:<15} {r.status:<15} {r.detail}")
+
+
+def _cell(v: Any, signed: bool = False) -> str:
+    if v is None:
+        return ""
+    text = f"{v:,}" if isinstance(v, int) else f"{v:,.4f}".rstrip("0").rstrip(".")
+    return ("+" + text) if signed and v > 0 else text
+# -- end compare --
 
 
 @main.command("eval")

@@ -83,7 +83,7 @@ def check_nonneg(values: Mapping[str, Any], template: TemplateName) -> list[Rule
 
 def check_all(values: Mapping[str, Any], template: TemplateName = "2021",
               absent: frozenset[str] = frozenset()) -> list[RuleResult]:
-    """R1-R4 per column/row/group, R5, and non-negativity failures."""
+    """R1-R4 per column/row/group, R5, and non-negativity failures (R6 needs two reports: check_r6)."""
     results = [check_rule(rule, values) for rule in rules_for(template, absent)]
     results.append(check_r5(values))
     results.extend(check_nonneg(values, template))
@@ -93,7 +93,8 @@ def check_all(values: Mapping[str, Any], template: TemplateName = "2021",
 def check_r6(last_year: Mapping[str, Any], this_year: Mapping[str, Any]) -> list[RuleResult]:
     """Across years: last year's carried_forward equals this year's carried_over.
 
-    Used by tests only today; planned: R6 over the reports of one agency in a batch.
+    Used by ``gkllm.compare``: ``gkllm compare A B``, and R6 over each pair of an agency's
+    consecutive reports in a batch.
     """
     out = []
     for c in COLUMNS:

@@ -112,7 +112,8 @@ def test_batch_csv_and_resume(folder, tmp_path):
     out = tmp_path / "results.csv"
     proc = run("extract", "--mode", "parser", "--jobs", "2", str(folder), "-o", str(out))
     assert proc.returncode == 1
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel needs (issue 16): read with -sig
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert len(rows) == 5
     by_name = {Path(r["file"]).name: r for r in rows}
     r003 = by_name[SEEDS[3].name]
@@ -121,7 +122,7 @@ def test_batch_csv_and_resume(folder, tmp_path):
     assert r003["duplicates"].endswith("copy_of_003.txt")
     assert r003["narrative.trainings"] == ""  # null
     assert by_name["novel.txt"]["status"] == "error" and by_name["novel.txt"]["error_code"] == "not_a_report"
-    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header[:3] == ["file", "sha256", "status"] and "requests.carried_forward.total" in header
     assert "t2019.active.procurement.amount" in header
     # drop the last row; the re-run redoes only that one, and writes no second header
@@ -130,7 +131,7 @@ def test_batch_csv_and_resume(folder, tmp_path):
     proc = run("extract", "--mode", "parser", str(folder), "-o", str(out))
     assert "1 report " in proc.stderr or "1 report (" in proc.stderr
     assert out.read_text(encoding="utf-8").count("file,sha256,status") == 1
-    assert len(list(csv.DictReader(out.open(encoding="utf-8")))) == 5
+    assert len(list(csv.DictReader(out.open(encoding="utf-8-sig")))) == 5
 
 
 def test_batch_flat_jsonl_to_stdout(folder):

@@ -53,6 +53,7 @@ INSTALL_HINT = "pip install 'gkllm[ocr]'"
 DPI = 200  # pages of a PDF are rendered at this resolution
 MAX_SKEW = 3.0  # degrees
 DET_SCALE_SIDE = 1600  # text detection runs on a copy whose longer side is at most this (recognition on full size)
+MIN_TEXT_CONFIDENCE = 0.3  # a box read with less is noise (a stroke of a line, a smudge, turned text): left out
 MAX_PIXELS = 60_000_000  # a page image larger than this is scaled down first (a 200 dpi A0 page is ~50 Mpx)
 _NUMERIC = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?%?$")
 # what a number cell may hold besides digits: OCR's confusions of 0, 1 and the decimal point
@@ -153,8 +154,8 @@ def _detect(img, scale_side: int = DET_SCALE_SIDE) -> list[Any]:
     return [np.asarray(b, dtype=np.float32) / f for b in boxes]
 
 
-def _crop(img, quad):
-    """The text line under ``quad``, straightened (as RapidOCR crops it)."""
+def _crop(img, quad, turn: bool = True):
+    """The text line under ``quad``, straightened (as RapidOCR crops it; a tall one turned unless not ``turn``)."""
     import cv2
     import numpy as np
 
@@ -164,18 +165,61 @@ def _crop(img, quad):
     w, h = max(w, 1), max(h, 1)
     m = cv2.getPerspectiveTransform(pts, np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32))
     out = cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
-    if h >= 1.5 * w:
+    if turn and h >= 1.5 * w:
         out = np.rot90(out)
     return out
 
 
+def _stack_to_line(crop):
+    """A tall crop of vertical text (one character under the other, as narrow header cells print
+    自/然/人) laid out as one line: characters found by the blank rows between them, side by side."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    h, w = gray.shape
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    rows = ink.sum(axis=1) > 0.02 * 255 * w
+    runs: list[list[int]] = []
+    for y in range(h):
+        if rows[y]:
+            if runs and runs[-1][1] == y:
+                runs[-1][1] = y + 1
+            else:
+                runs.append([y, y + 1])
+    # strokes of one character split by a blank row (二, 三) join while the whole stays about square
+    chars: list[list[int]] = []
+    for a, b in runs:
+        if chars and (b - chars[-1][0]) <= 1.15 * w:
+            chars[-1][1] = b
+        else:
+            chars.append([a, b])
+    if len(chars) < 2:
+        return crop
+    gap = max(2, w // 4)
+    pieces = []
+    for a, b in chars:
+        piece = crop[a:b]
+        pad = max(0, w - (b - a))
+        piece = cv2.copyMakeBorder(piece, pad // 2, pad - pad // 2, 0, gap, cv2.BORDER_REPLICATE)
+        pieces.append(piece)
+    height = max(p.shape[0] for p in pieces)
+    pieces = [cv2.copyMakeBorder(p, 0, height - p.shape[0], 0, 0, cv2.BORDER_REPLICATE) for p in pieces]
+    return np.hstack(pieces)
+
+
 def _recognize(img, quads: list[Any]) -> list[tuple[str, float]]:
     import cv2
+    import numpy as np
 
     if not quads:
         return []
     bgr = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
-    crops = [_crop(bgr, q) for q in quads]
+    crops = []
+    for q in quads:
+        w = float(np.linalg.norm(q[0] - q[1]))
+        h = float(np.linalg.norm(q[0] - q[3]))
+        crops.append(_stack_to_line(_crop(bgr, q, turn=False)) if h >= 1.5 * w else _crop(bgr, q))
     res, _ = engine().text_rec(crops, False)
     return [(str(t), float(c)) for t, c, *_ in res]
 
@@ -278,7 +322,7 @@ def _deskew(gray, angle: float):
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     if abs(angle) < 0.05:
         return gray, m
-    out = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    out = cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out, m
 
 
@@ -351,7 +395,7 @@ def _ruling(gray, unit: int):
                   keep_v[y:y + bh, x:x + bw] & region.astype(np.uint8) * 255, x, y, unit)
         if t is not None:
             tables.append(t)
-    paint = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    paint = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     return tables, paint
 
 
@@ -502,12 +546,13 @@ def _line_pieces(row: list[_Box], unit: float) -> tuple[list[tuple[str, list[_Bo
         if pieces:
             prev = pieces[-1][1][-1]
             gap = b.x0 - prev.x1
-            if gap > 1.6 * unit:
-                seps.append("\t")
-            elif CJK.match(prev.text[-1:] or " ") or CJK.match(b.text[:1] or " "):
-                seps.append("")
+            numbers = bool(_NUMERIC.match(clean_number(prev.text))) or bool(_NUMERIC.match(clean_number(b.text)))
+            if gap > (0.8 if numbers else 1.6) * unit:
+                seps.append("\t")  # a column of a table without rules
+            elif CJK.match(prev.text[-1:] or " ") and CJK.match(b.text[:1] or " "):
+                seps.append("")  # one run of text the detector cut in two
             else:
-                seps.append(" ")
+                seps.append(" ")  # two boxes: never glued (a label's last character and a number)
         pieces.append((clean_number(b.text), [b]))
     return pieces, seps
 
@@ -579,22 +624,60 @@ def _split_at_rules(rects: list[tuple[float, float, float, float]], tables: list
         if t is None:
             out.append(r)
             continue
-        row = max(0, min(len(t.ys) - 2, _band(t.ys, (y0 + y1) / 2)))
-        cuts = [x for c, x in enumerate(t.xs[1:-1], 1)
-                if x0 < x < x1 and t.owner[row][c - 1] != t.owner[row][c]]
-        if not cuts:
-            out.append(r)
-            continue
-        edges = [x0, *cuts, x1]
-        for a, b in zip(edges, edges[1:]):
+        col = max(0, min(len(t.xs) - 2, _band(t.xs, (x0 + x1) / 2)))
+        ycuts = [y for r_, y in enumerate(t.ys[1:-1], 1)
+                 if y0 + margin < y < y1 - margin and t.owner[r_ - 1][col] != t.owner[r_][col]]
+        pieces = []
+        ys = [y0, *ycuts, y1]
+        for a, b in zip(ys, ys[1:]):  # two lines of text from cells one above the other
             if b - a >= margin:
-                out.append((a + (1 if a != x0 else 0), y0, b - (1 if b != x1 else 0), y1))
+                pieces.append((x0, a, x1, b))
+        for px0, py0, px1, py1 in pieces:
+            row = max(0, min(len(t.ys) - 2, _band(t.ys, (py0 + py1) / 2)))
+            cuts = [x for c, x in enumerate(t.xs[1:-1], 1)
+                    if px0 < x < px1 and t.owner[row][c - 1] != t.owner[row][c]]
+            edges = [px0, *cuts, px1]
+            for a, b in zip(edges, edges[1:]):
+                if b - a >= margin:
+                    out.append((a, py0, b, py1))
+    return out
+
+
+def _cell_extent(t: _Table, r: int, c: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the merged cell whose top-left grid position is (r, c)."""
+    nr, nc = len(t.ys) - 1, len(t.xs) - 1
+    r1, c1 = r, c
+    while r1 + 1 < nr and t.owner[r1 + 1][c] == (r, c):
+        r1 += 1
+    while c1 + 1 < nc and t.owner[r][c1 + 1] == (r, c):
+        c1 += 1
+    return t.xs[c], t.ys[r], t.xs[c1 + 1], t.ys[r1 + 1]
+
+
+def _clip_to_cells(rects: list[tuple[float, float, float, float]],
+                   tables: list[_Table]) -> list[tuple[float, float, float, float]]:
+    """Each box inside a table clipped to the inside of its cell: no stroke of a ruling line (which
+    painting out can leave at a blurred edge) is read with the text as a ``1`` or ``|``."""
+    out = []
+    pad = 4
+    for x0, y0, x1, y1 in rects:
+        t = _table_at(tables, (x0 + x1) / 2, (y0 + y1) / 2)
+        if t is None:
+            out.append((x0, y0, x1, y1))
+            continue
+        r = max(0, min(len(t.ys) - 2, _band(t.ys, (y0 + y1) / 2)))
+        c = max(0, min(len(t.xs) - 2, _band(t.xs, (x0 + x1) / 2)))
+        cx0, cy0, cx1, cy1 = _cell_extent(t, *t.owner[r][c])
+        nx0, ny0, nx1, ny1 = max(x0, cx0 + pad), max(y0, cy0 + pad), min(x1, cx1 - pad), min(y1, cy1 - pad)
+        if nx1 - nx0 >= 4 and ny1 - ny0 >= 4:
+            out.append((nx0, ny0, nx1, ny1))
     return out
 
 
 def _inked_cells(clean, rects, tables: list[_Table], unit: int) -> list[tuple[float, float, float, float]]:
     """Cells the detector found nothing in that still hold ink (a lone small digit is easy to miss):
-    the ink's box, to be recognised like a detected line."""
+    the ink's box, to be recognised like a detected line. A thin stripe along the cell's border (what
+    is left of a painted-out rule) and specks are not ink."""
     import cv2
 
     taken = set()
@@ -605,36 +688,39 @@ def _inked_cells(clean, rects, tables: list[_Table], unit: int) -> list[tuple[fl
             c = max(0, min(len(t.xs) - 2, _band(t.xs, (x0 + x1) / 2)))
             taken.add((id(t), t.owner[r][c]))
     out = []
-    pad = 3
+    pad = 4
     for t in tables:
         nr, nc = len(t.ys) - 1, len(t.xs) - 1
         for r in range(nr):
             for c in range(nc):
                 if t.owner[r][c] != (r, c) or (id(t), (r, c)) in taken:
                     continue
-                # the merged cell's extent
-                r1, c1 = r, c
-                while r1 + 1 < nr and t.owner[r1 + 1][c] == (r, c):
-                    r1 += 1
-                while c1 + 1 < nc and t.owner[r][c1 + 1] == (r, c):
-                    c1 += 1
-                xa, xb, ya, yb = t.xs[c] + pad, t.xs[c1 + 1] - pad, t.ys[r] + pad, t.ys[r1 + 1] - pad
-                if xb - xa < 4 or yb - ya < 4:
+                cx0, cy0, cx1, cy1 = _cell_extent(t, r, c)
+                xa, xb, ya, yb = cx0 + pad, cx1 - pad, cy0 + pad, cy1 - pad
+                if xb - xa < 8 or yb - ya < 8:
                     continue
                 cell = clean[ya:yb, xa:xb]
-                _, ink = cv2.threshold(cell, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
                 if cell.min() > 160:
                     continue  # no dark pixel: empty
-                ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (2, 2)))
-                pts = cv2.findNonZero(ink)
-                if pts is None:
+                _, ink = cv2.threshold(cell, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+                n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+                hh, ww = ink.shape
+                box = None
+                for i in range(1, n):
+                    x, y, w, h, area = stats[i]
+                    if area < 0.02 * unit * unit or h < 0.25 * unit:
+                        continue  # a speck
+                    at_edge = x <= 1 or y <= 1 or x + w >= ww - 1 or y + h >= hh - 1
+                    if at_edge and min(w, h) <= max(3, 0.15 * unit):
+                        continue  # a thin stripe along the border: a rule's remains
+                    box = (x, y, x + w, y + h) if box is None else (min(box[0], x), min(box[1], y),
+                                                                    max(box[2], x + w), max(box[3], y + h))
+                if box is None:
                     continue
-                x, y, w, h = cv2.boundingRect(pts)
-                if h < 0.3 * unit or w * h < 0.05 * unit * unit:
-                    continue  # specks
-                m = max(4, unit // 4)
-                out.append((max(float(t.xs[c]), xa + x - m), max(float(t.ys[r]), ya + y - m),
-                            min(float(t.xs[c1 + 1]), xa + x + w + m), min(float(t.ys[r1 + 1]), ya + y + h + m)))
+                x0, y0, x1, y1 = box
+                m = max(4, int(0.3 * (y1 - y0)))
+                out.append((max(float(cx0 + pad), xa + x0 - m), max(float(cy0 + pad), ya + y0 - m),
+                            min(float(cx1 - pad), xa + x1 + m), min(float(cy1 - pad), ya + y1 + m)))
     return out
 
 
@@ -670,15 +756,23 @@ def read_page(img, page: int = 1) -> PageText:
     tables, paint = _ruling(flat, unit)
     clean = flat.copy()
     clean[paint > 0] = 255
-    # lines are found on the page with its ruling lines (they keep cells apart), read on the page without them
-    rects = _split_at_rules([_rect(q) for q in _detect(flat)], tables, unit)
+    # text is found and read on the page without its ruling lines (a character touching a rule, as 一 or 二
+    # at a cell's left edge, is not taken for part of it); a line of text run into the next cell is cut at the rule
+    rects = _split_at_rules([_rect(q) for q in _detect(clean)], tables, unit)
     rects += _inked_cells(clean, rects, tables, unit)
+    rects = _clip_to_cells(rects, tables)
     texts = _recognize(clean, [_quad(r) for r in rects])
     boxes: list[_Box] = []
+    unreadable = 0
     for r, (text, conf) in zip(rects, texts):
         text = text.strip()
-        if text:
+        if text and conf < MIN_TEXT_CONFIDENCE:
+            unreadable += 1
+        elif text:
             boxes.append(_Box(r[0], r[1], r[2], r[3], text, conf, _quad(r)))
+    if unreadable:
+        warnings.append(f"page {page}: {unreadable} piece(s) of text unreadable (OCR confidence below "
+                        f"{MIN_TEXT_CONFIDENCE:g}), left out")
     heights = sorted(b.h for b in boxes if len(b.text) >= 2) or [float(unit)]
     line_h = heights[len(heights) // 2]
 

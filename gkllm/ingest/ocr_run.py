@@ -56,8 +56,13 @@ def page_timeout() -> float:
 
 
 def _tty() -> str | None:
-    """The terminal the caller's stderr is on (progress goes there), unless GKLLM_PROGRESS=0."""
+    """The terminal the caller's stderr is on (progress goes there), unless GKLLM_PROGRESS=0 or the
+    read runs in a worker thread (a batch draws its own bar, one step a file)."""
+    import threading
+
     if os.environ.get("GKLLM_PROGRESS", "").strip() in ("0", "off", "no", "false"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
         return None
     try:
         return os.ttyname(sys.stderr.fileno()) if sys.stderr.isatty() else None

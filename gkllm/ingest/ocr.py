@@ -278,6 +278,14 @@ def _orientation(gray) -> tuple[int, int]:
     return turn, int(np.median(heights))
 
 
+def _bilevel(gray) -> bool:
+    """Only black and white (a 1-bit image decoded to gray)?"""
+    import numpy as np
+
+    sample = gray[:: max(1, gray.shape[0] // 200), :: max(1, gray.shape[1] // 200)]
+    return bool(np.isin(sample, (0, 255)).all())
+
+
 def _rotate(gray, turn: int):
     import cv2
 
@@ -356,8 +364,13 @@ def _ruling(gray, unit: int):
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
     hlen = max(20, int(unit * 2.5))
     vlen = max(15, int(unit * 1.4))
-    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (hlen, 1)))
-    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, vlen)))
+    # a rule thresholded to 1 bit (a fax, a G4 TIFF) or worn by noise is dotted: bridge the dots along each
+    # direction first (text merged this way is too thick to pass for a rule below), then keep long runs
+    bridge = max(3, unit // 4)
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bridge, 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, bridge)))
+    horiz = cv2.morphologyEx(horiz, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (hlen, 1)))
+    vert = cv2.morphologyEx(vert, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, vlen)))
     # bridge small breaks (noise, JPEG) along each line
     horiz = cv2.morphologyEx(horiz, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, unit // 3), 1)))
     vert = cv2.morphologyEx(vert, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, unit // 3))))
@@ -371,7 +384,8 @@ def _ruling(gray, unit: int):
         if bw > max(8, unit // 2):
             continue
         comp = labels[y:y + bh, x:x + bw] == i
-        if np.any(hv[y:y + bh, x:x + bw][comp]) or bh > 4 * unit:
+        end = max(3, min(bh // 4, unit // 2))  # a rule meets a rule at both of its ends
+        if (np.any(hv[y:y + end, x:x + bw]) and np.any(hv[y + bh - end:y + bh, x:x + bw])) or bh > 4 * unit:
             keep_v[y:y + bh, x:x + bw][comp] = 255
     vv = cv2.dilate(keep_v, near)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
@@ -381,7 +395,8 @@ def _ruling(gray, unit: int):
         if bh > max(8, unit // 2):
             continue
         comp = labels[y:y + bh, x:x + bw] == i
-        if np.any(vv[y:y + bh, x:x + bw][comp]) or bw > 0.3 * w:
+        end = max(3, min(bw // 4, unit // 2))
+        if (np.any(vv[y:y + bh, x:x + end]) and np.any(vv[y:y + bh, x + bw - end:x + bw])) or bw > 0.3 * w:
             keep_h[y:y + bh, x:x + bw][comp] = 255
     lines = cv2.bitwise_or(keep_h, keep_v)
     tables: list[_Table] = []
@@ -748,6 +763,8 @@ def read_page(img, page: int = 1) -> PageText:
         shrink = math.sqrt(MAX_PIXELS / (h0 * w0))
         gray = cv2.resize(gray, (int(w0 * shrink), int(h0 * shrink)), interpolation=cv2.INTER_AREA)
         warnings.append(f"page {page}: image of {w0}x{h0} px scaled down by {shrink:.2f} to read it")
+    if _bilevel(gray):  # a 1-bit scan (fax, G4 TIFF): the recogniser reads smooth strokes better than jagged ones
+        gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
     turn, unit = _orientation(gray)
     up = _rotate(gray, turn)
     angle = _skew(up)

@@ -100,7 +100,7 @@ def fill_pdf(raw: RawText, data: bytes, name: str, all_scanned: bool) -> RawText
         return RawText(text, raw.encoding, raw.warnings + [
             f"PDF pages without a text layer (scanned?), not read: {_ranges(pages)} (OCR is needed: {INSTALL_HINT})"])
     got = ocr_pdf_pages(data, name, pages)
-    if all_scanned and not got.text.replace(MARK, "").strip("\n0123456789 "):
+    if all_scanned and not _has_words("\n".join(ln for ln in got.text.split("\n") if not ln.startswith(MARK))):
         raise InputError("PDF has no text layer (scanned image), and OCR found no text on its pages")
     record = got.ocr or {}
     by_page: dict[int, list[str]] = {}
@@ -144,9 +144,16 @@ def read_image(data: bytes, name: str, kind: str) -> RawText:
     timeout = BASE_SECONDS + page_timeout() * min(frames, MAX_PAGES)
     got = isolate.run(f"{__name__}:image_isolated", header + data, name, memory=MEMORY, timeout=timeout,
                       what=f"{kind.upper()} image (OCR)")
-    if not got[0].strip():
+    if not _has_words(got[0]):
         raise InputError(f"{kind.upper()} image: OCR found no text in it")
     return OcrText(*got, getattr(got, "ocr", None))
+
+
+def _has_words(text: str) -> bool:
+    """Did OCR read anything (a letter, a CJK character or a digit), not only marks ("!!" off a smudge)?"""
+    import re
+
+    return re.search(r"\w", text) is not None
 
 
 def _count_frames(data: bytes) -> int:

@@ -23,6 +23,9 @@ class Document:
     format: str = "text"
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # OCR'd documents only: where each piece of the text was read (page, box, confidence); see
+    # gkllm.ingest.ocr_run. Line numbers in it are 0-based lines of ``text``.
+    ocr: dict | None = None
 
     @cached_property
     def line_starts(self) -> list[int]:

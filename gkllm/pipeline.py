@@ -76,6 +76,10 @@ def parse(doc: Document) -> Extraction:
         ex.warnings.append(f"{len(missing)} table values not found: {ex.missing_summary()}")
     ex.diagnostics.extend(blank_as_zero(ex.values, rules_for(ex.template, absent=ex.absent)))
     _narrative(ex)
+    if doc.ocr:  # --- OCR (issue 14): page, box and confidence into the notes; low confidence not taken
+        from .ingest.ocr_notes import annotate
+
+        annotate(ex)
     return ex
 
 

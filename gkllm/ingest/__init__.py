@@ -25,18 +25,21 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Document:
     fmt = sniff(data, name)
     warnings: list[str] = []
     encoding: str | None = None
+    ocr = None
     try:
         if fmt == "text":
             raw, encoding, warnings = decode(data)
         else:
-            raw, encoding, warnings = _read_rich(fmt, data, name)
+            got = _read_rich(fmt, data, name)
+            raw, encoding, warnings = got
+            ocr = getattr(got, "ocr", None)  # OCR readers: where each piece was read
     except GkllmError as err:
         err.source = err.source or name
         raise
     text = normalize(raw)
     if not text.strip():
         raise InputError("no text in file", source=name)
-    return Document(text=text, source=name, format=fmt, encoding=encoding, warnings=warnings)
+    return Document(text=text, source=name, format=fmt, encoding=encoding, warnings=warnings, ocr=ocr)
 
 
 def read_path(path: str | Path) -> Document:
@@ -103,6 +106,10 @@ READERS: dict[str, str] = {
     "doc": "gkllm.ingest.doc:read",
     "rtf": "gkllm.ingest.doc:read",  # RTF goes through the same LibreOffice conversion as DOC
     "pdf": "gkllm.ingest.pdf:read",
+    # images, read by OCR (the gkllm[ocr] extra)
+    "png": "gkllm.ingest.image:read",
+    "jpeg": "gkllm.ingest.image:read",
+    "tiff": "gkllm.ingest.image:read",
 }
 
 
@@ -117,6 +124,6 @@ def reader(fmt: str) -> Reader:
 def _read_rich(fmt: str, data: bytes, name: str) -> RawText:
     """Formats with structure, through their reader."""
     if fmt not in READERS:
-        raise UnsupportedFormatError(f"{fmt} files are not supported: give text, HTML, DOCX, DOC/WPS/RTF or PDF",
-                                     source=name)
+        raise UnsupportedFormatError(f"{fmt} files are not supported: give text, HTML, DOCX, DOC/WPS/RTF, PDF or "
+                                     "an image (PNG, JPEG, TIFF)", source=name)
     return reader(fmt)(data, name)

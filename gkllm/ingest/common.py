@@ -20,6 +20,18 @@ class RawText(NamedTuple):
     warnings: list[str]
 
 
+class OcrText(RawText):
+    """A ``RawText`` read by OCR, with ``ocr``: where each piece of ``text`` was read (page, box,
+    confidence; see ``gkllm.ingest.ocr_run``). It unpacks as the three fields of a ``RawText``."""
+
+    ocr: dict | None
+
+    def __new__(cls, text: str, encoding: str | None, warnings: list[str], ocr: dict | None = None) -> "OcrText":
+        self = super().__new__(cls, text, encoding, warnings)
+        self.ocr = ocr
+        return self
+
+
 class Reader(Protocol):
     def __call__(self, data: bytes, name: str) -> RawText: ...
 

@@ -83,6 +83,10 @@ def run(target: str, data: bytes, name: str, *, memory: int, timeout: float,
         answer = None
     if isinstance(answer, dict) and "ok" in answer:
         text, encoding, warnings = answer["ok"]
+        if answer.get("ocr") is not None:  # an OCR reader's record (issue 14)
+            from .common import OcrText
+
+            return OcrText(text, encoding, list(warnings), answer["ocr"])
         return text, encoding, list(warnings)
     if isinstance(answer, dict) and "error" in answer:
         code, message = answer["error"]["code"], answer["error"]["message"]
@@ -129,7 +133,10 @@ def _child(target: str) -> int:
     reader: Callable[[bytes, str], Any] = getattr(importlib.import_module(module), func)
     _cap(int(header["memory"]), int(header["cpu"]))
     try:
-        answer: dict[str, Any] = {"ok": list(reader(data, header["name"]))}
+        result = reader(data, header["name"])
+        answer: dict[str, Any] = {"ok": list(result)}
+        if getattr(result, "ocr", None) is not None:  # an OCR reader's record (issue 14)
+            answer["ocr"] = result.ocr
     except MemoryError:
         answer = {"error": {"code": "too_large", "message": f"reading the {header['what']} needed more than its "
                                                             f"{int(header['memory']) >> 20} MB memory cap"}}

@@ -39,7 +39,7 @@ from ..errors import InputError, TooLargeError
 from ..template import PART2
 from . import isolate, limits
 from .common import CJK as _CJK
-from .common import RawText, glue_cell, one_line
+from .common import OcrText, RawText, glue_cell, one_line
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = "\\-—–－~～_·"
@@ -63,17 +63,37 @@ TIMEOUT = 300.0  # seconds; ~45 ms a page here, so only a hostile or broken file
 
 def read(data: bytes, name: str) -> RawText:
     """Read in a child process under MEMORY and TIMEOUT (and the caller's deadline)."""
-    return RawText(*isolate.run(f"{__name__}:read_isolated", data, name, memory=MEMORY, timeout=TIMEOUT, what="PDF"))
+    raw = isolate.run(f"{__name__}:read_isolated", data, name, memory=MEMORY, timeout=TIMEOUT, what="PDF")
+    # --- OCR (issue 14): pages without a text layer were left as marks; read them by OCR, in their own child
+    scans = getattr(raw, "ocr", None)
+    if scans and scans.get("scan_pages"):
+        from .ocr_run import fill_pdf
+
+        return fill_pdf(RawText(*raw), data, name, bool(scans.get("all_scanned")))
+    # --- end OCR
+    return RawText(*raw)
 
 
 def read_isolated(data: bytes, name: str) -> RawText:
     """The child's entry point: bound Flate inflation in this process, then read."""
     _bound_flate(len(data))
-    return read_here(data, name)
+    return read_here(data, name, scans=True)
 
 
-def read_here(data: bytes, name: str) -> RawText:
-    """Read in this process (no memory cap: for trusted files and the child)."""
+_OCR_HINT = ": pip install 'gkllm[ocr]'"  # with the extra, such pages are read (see read below)
+
+# A page is scanned when it shows an image over most of it and (almost) no text of its own.
+_SCAN_COVER = 0.5  # of the page's area
+_SCAN_MAX_CHARS = 20
+
+
+def read_here(data: bytes, name: str, scans: bool = False) -> RawText:
+    """Read in this process (no memory cap: for trusted files and the child).
+
+    With ``scans``, a page that is a scanned image is not an error or a warning: its text is a
+    mark line (``ocr_run.MARK`` + page number) and the result (an ``OcrText``) lists those pages in ``ocr``, for
+    ``ocr_run.fill_pdf`` to read by OCR.
+    """
     import pdfplumber
 
     warnings: list[str] = []
@@ -96,9 +116,15 @@ def read_here(data: bytes, name: str) -> RawText:
         empty_pages: list[int] = []
         image_pages = 0
         stitch = _Stitcher()
+        scan_pages: list[int] = []
         for number, page in enumerate(pages, 1):
             try:
                 blocks, chars, cids, images = _read_page(page, warnings)
+                if scans and images and chars <= _SCAN_MAX_CHARS and _image_cover(page) >= _SCAN_COVER:
+                    from .ocr_run import MARK  # --- OCR (issue 14): the page is a scan, read later
+
+                    blocks, chars = [_Block(0.0, text=f"{MARK}{number}")], 0
+                    scan_pages.append(number)
             except (InputError, MemoryError):
                 raise
             except Exception as err:  # noqa: BLE001
@@ -114,9 +140,21 @@ def read_here(data: bytes, name: str) -> RawText:
         out = stitch.lines()
         if stitch.merged_rows:
             warnings.append(f"{stitch.merged_rows} table row(s) split by a page break were joined")
+    if scan_pages:  # --- OCR (issue 14): ocr_run.fill_pdf reads these pages, or says OCR is needed
+        scanned = set(scan_pages)
+        warnings = [w for w in warnings if not any(w.startswith(f"PDF page {n}:") for n in scanned)]
+        if n_cid > 0.3 * n_chars and n_chars:
+            raise InputError("PDF text layer cannot be decoded (fonts without a Unicode map); OCR is needed")
+        empty_pages = [n for n in empty_pages if n not in scanned]
+        if empty_pages:
+            warnings.append(f"PDF pages without text, not read: {_ranges(empty_pages)}")
+        if n_cid:
+            warnings.append(f"{n_cid} PDF glyphs without a Unicode mapping were dropped")
+        return OcrText("\n".join(out) + "\n", None, warnings,
+                       {"scan_pages": scan_pages, "all_scanned": n_chars == 0, "pages": len(pages)})
     if n_chars == 0:
         if image_pages:
-            raise InputError("PDF has no text layer (scanned image); OCR is needed")
+            raise InputError(f"PDF has no text layer (scanned image); OCR is needed{_OCR_HINT}")
         raise InputError("PDF has no text layer (no text and no images; text drawn as outlines?); OCR is needed")
     if n_cid > 0.3 * n_chars:
         raise InputError("PDF text layer cannot be decoded (fonts without a Unicode map); OCR is needed")
@@ -125,6 +163,17 @@ def read_here(data: bytes, name: str) -> RawText:
     if n_cid:
         warnings.append(f"{n_cid} PDF glyphs without a Unicode mapping were dropped")
     return RawText("\n".join(out) + "\n", None, warnings)
+
+
+def _image_cover(page) -> float:
+    """The share of the page's area under its images (overlaps counted once per image, capped at 1)."""
+    area = float(page.width) * float(page.height) or 1.0
+    total = 0.0
+    for im in page.images:
+        x0, x1 = max(0.0, float(im["x0"])), min(float(page.width), float(im["x1"]))
+        top, bottom = max(0.0, float(im["top"])), min(float(page.height), float(im["bottom"]))
+        total += max(0.0, x1 - x0) * max(0.0, bottom - top)
+    return min(1.0, total / area)
 
 
 def _open_error(err: Exception, otherwise: str | None = None) -> InputError:

@@ -10,7 +10,7 @@ _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|table|meta|div|p)[\s>/]
 
 
 def sniff(data: bytes, name: str = "") -> str:
-    """One of: pdf, docx, doc (OLE: .doc/.wps), zip, rtf, html, text."""
+    """One of: pdf, docx, doc (OLE: .doc/.wps), zip, rtf, png, jpeg, tiff, html, text."""
     head = data[:8]
     if head.startswith(b"%PDF"):
         return "pdf"
@@ -20,6 +20,14 @@ def sniff(data: bytes, name: str = "") -> str:
         return "doc"
     if head.startswith(b"{\\rtf"):
         return "rtf"
+    # --- images (issue 14: read by OCR, gkllm.ingest.image)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    # --- end images
     probe = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
     if _HTML.search(probe) or name.lower().endswith((".html", ".htm", ".shtml")) and b"<" in probe:
         return "html"

@@ -22,6 +22,9 @@ from typing import Iterator, Literal, NamedTuple
 from ..document import Document
 from ..text import compact
 
+# A Latin letter or two, or a lone stop or comma, alone in a tab-separated cell: a number OCR could not read
+# ("Q", "。" for 0); a null cell with a warning, never a label and never a guess.
+_UNREADABLE = re.compile(r"[A-Za-z]{1,2}|[。.,，、·]")
 NULL_MARKERS = frozenset({"/", "-", "--", "—", "——", "–", "无", "空", "\\", "-/-", "—/—", "/ /", "／"})
 
 # What the label view keeps: text, and a single digit that is an ordinal ("2." of "2.重复申请").
@@ -231,7 +234,8 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
             continue
         if kind == "text":
             text = m.group()  # type: ignore[union-attr]
-            if text in NULL_MARKERS and _bounded(folded, a, b, start, end):
+            if (text in NULL_MARKERS and _bounded(folded, a, b, start, end)) \
+                    or (_UNREADABLE.fullmatch(text) and _tab_cell(folded, a, b, end)):
                 append(Cell("null", text, a, b, line, None, sep))
             else:
                 t_kind = _classify(text, vocabulary)
@@ -287,6 +291,11 @@ def _bounded(text: str, a: int, b: int, lo: int, hi: int) -> bool:
     if text[a:b] in ("-", "−") and (before.isdigit() or after.isdigit()):
         return False
     return (before.isspace() or before == "|" or before.isdigit()) and (after.isspace() or after == "|" or after.isdigit())
+
+
+def _tab_cell(text: str, a: int, b: int, end: int) -> bool:
+    """A piece printed alone in a tab-separated cell (OCR read a "0" as "Q")."""
+    return a > 0 and text[a - 1] == "\t" and (b >= end or text[b] in "\t\r\n")
 
 
 def _closes_line(text: str, i: int, end: int) -> bool:

@@ -143,3 +143,17 @@ def test_only_a_text_with_no_trace_of_the_template_is_not_a_report() -> None:
     # one part heading is a trace: a report whose tables are unreadable, not "not a report"
     r = read(PART3 + "表格见附件。\n")
     assert r.requests.new.total is None
+
+
+def test_a_cell_ocr_could_not_read_is_null_with_a_warning_and_its_row_keeps_its_places() -> None:
+    # OCR printed a small 0 as "Q" and as "。": those cells are null (never guessed), the others read
+    text = PART3 + ("一、本年新收政府信息公开申请数量\t5\t0\t0\t0\t0\t0\tQ\n"
+                    "（一）予以公开\t3\t0\t0\t。\t0\t0\t3\n")
+    r = read(text)
+    assert row(r, "new") == [5, 0, 0, 0, 0, 0, None]
+    assert row(r, "granted") == [3, 0, 0, None, 0, 0, 3]
+    assert "requests.new.total: printed 'Q', read as null" in r.warnings
+    assert "requests.granted.social_org: printed '。', read as null" in r.warnings
+    # a letter printed in a label, or glued to a number, is no cell
+    r = read(PART3 + "一、本年新收政府信息公开申请数量 (A类) 5 0 0 0 0 0 5\n")
+    assert row(r, "new") == [5, 0, 0, 0, 0, 0, 5]

@@ -250,8 +250,8 @@ def compare_cmd(a: str, b: str, mode: str, no_llm: bool, changed: bool, as_json:
     R6 is reported, not an error: the exit status is 0 unless a file cannot be
     extracted (1).
     """
-    from .compare import from_data, r6, year_over_year
     from .agency import group_names
+    from .compare import from_data, r6, year_over_year
     from .outputs.rows import flat_of, template_of
 
     if no_llm:

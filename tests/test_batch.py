@@ -20,7 +20,6 @@ from .conftest import PART4_GAP, PART4_ZEROS, SEEDS
 from .fake_llm import FakeLLM
 
 
-
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k != "GKLLM_DEBUG"}
     base["GKLLM_LLM"] = "off"  # never the embedded model

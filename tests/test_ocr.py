@@ -17,7 +17,7 @@ import pytest
 
 from gkllm.document import Document
 from gkllm.errors import InputError
-from gkllm.evaluation.scoring import scored_keys, same
+from gkllm.evaluation.scoring import same, scored_keys
 from gkllm.ingest import ocr, read_bytes, read_path
 from gkllm.ingest.sniff import sniff
 from gkllm.template import part_of
@@ -166,8 +166,9 @@ def test_png_of_part_3_alone_reads_part_3():
 @pytest.mark.parametrize("turn", [90, 180])
 def test_a_turned_image_is_read_upright(turn):
     """The part-3 picture turned by 90 or 180 degrees (a page fed sideways or upside down)."""
-    import gkllm
     from PIL import Image
+
+    import gkllm
 
     im = Image.open(SCAN / "pingtan-dept-07-part3.png")
     buf = io.BytesIO()

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from eval.gen.grid import GridCell, Report, Table, build_report
 from eval.gen.gold import random_gold
+from eval.gen.grid import GridCell, Report, Table, build_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_GOLD = ROOT / "eval" / "cases" / "seeds"

@@ -36,11 +36,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from gkllm.template import APPLICANT_COLUMNS, COLUMN_LABELS, Rule, TemplateName, rules_for
-
 from eval.gen.gold import Gold, random_gold, rule_id
 from eval.gen.grid import GridCell, Report, Table, build_report
 from eval.gen.splits import SplitSearchTooLarge, ambiguous_keys
+from gkllm.template import APPLICANT_COLUMNS, COLUMN_LABELS, Rule, TemplateName, rules_for
 
 LAYOUTS: tuple[str, ...] = (
     "cells", "pipes", "tabs", "markdown", "digits", "pdf", "ocr", "html", "variants", "t2019", "blanks",

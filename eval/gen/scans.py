@@ -206,10 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="only reports whose name contains this")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    import cv2
     import pypdfium2
     from PIL import Image
-
-    import cv2
 
     tools = f"pypdfium2 {pypdfium2.PYPDFIUM_INFO} (pdfium {pypdfium2.PDFIUM_INFO}), OpenCV {cv2.__version__}, Pillow {Image.__version__}"
     for gold_path in sorted(args.src.glob("*-page.gold.json")):

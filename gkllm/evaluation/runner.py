@@ -11,8 +11,8 @@ from typing import Any, Callable, Iterable
 from .. import __version__
 from ..grounding import provenance_grounded
 from ..pipeline import extract_document, load
-from .cases import Case
 from ..template import part_of
+from .cases import Case
 from .scoring import KINDS, MISSED, WRONG_NUMBER, CaseScore, credit_ambiguous, kind_of, score_rules, score_values
 
 PARTS = ("2", "3", "4", "narrative")

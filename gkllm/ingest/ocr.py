@@ -324,7 +324,6 @@ def _skew(gray) -> float:
 def _deskew(gray, angle: float):
     """(image turned by ``angle`` degrees about its centre, the 2x3 matrix used)."""
     import cv2
-    import numpy as np
 
     h, w = gray.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)

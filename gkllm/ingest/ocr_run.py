@@ -31,7 +31,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ..errors import InputError, TooLargeError
 from . import isolate, limits
@@ -90,7 +90,7 @@ def ocr_pdf_pages(data: bytes, name: str, pages: list[int]) -> RawText:
 
 def fill_pdf(raw: RawText, data: bytes, name: str, all_scanned: bool) -> RawText:
     """Put the OCR text of a PDF's scanned pages where the text reader left their MARK lines."""
-    from .ocr import available, INSTALL_HINT
+    from .ocr import INSTALL_HINT, available
 
     pages = [int(ln[len(MARK):]) for ln in raw.text.split("\n") if ln.startswith(MARK)]
     if not available():

@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..envconf import env as _env, env_number
+from ..envconf import env as _env
+from ..envconf import env_number
 from ..errors import ConfigError
 
 # instructor modes by backend: JSON_SCHEMA where the server enforces schemas

@@ -26,9 +26,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..template import (COLUMN_LABELS, COLUMNS, NARRATIVE_DESCRIPTIONS, NARRATIVE_KEYS, PART2, PART2_HEADER_LABELS,
-                        PART3_GROUP_LABELS, REVIEW_GROUP_LABELS, REVIEW_GROUPS, REVIEW_OUTCOME_LABELS, REVIEW_OUTCOMES,
-                        TemplateName, rows_for)
+from ..template import (
+    COLUMN_LABELS,
+    COLUMNS,
+    NARRATIVE_DESCRIPTIONS,
+    NARRATIVE_KEYS,
+    PART2,
+    PART2_HEADER_LABELS,
+    PART3_GROUP_LABELS,
+    REVIEW_GROUP_LABELS,
+    REVIEW_GROUPS,
+    REVIEW_OUTCOME_LABELS,
+    REVIEW_OUTCOMES,
+    TemplateName,
+    rows_for,
+)
 from . import OutputError, needs
 from .rows import HEAD, JournaledSink, columns
 

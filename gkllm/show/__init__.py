@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 from ..document import Document
 from ..models import Report, RuleResult
+from ..pipeline import Mode, Source, extract_document, load
 from ..rules import check_r6
 from ..template import COLUMNS
-from ..pipeline import Mode, Source, extract_document, load
 from .index import IndexRow, render_index
 from .model import View, build_view
 from .page import page_csp, render_report, render_view

@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..models import Provenance, Report, RuleResult
-from ..template import (COLUMN_LABELS, NARRATIVE_KEYS, PART2, REVIEW_GROUP_LABELS, REVIEW_OUTCOME_LABELS,
-                        TemplateName, flat_keys, rows_for)
+from ..template import (
+    COLUMN_LABELS,
+    NARRATIVE_KEYS,
+    PART2,
+    REVIEW_GROUP_LABELS,
+    REVIEW_OUTCOME_LABELS,
+    TemplateName,
+    flat_keys,
+    rows_for,
+)
 
 # One letter per method: colour is never the only signal.
 METHOD_LETTERS: dict[str, str] = {"parser": "P", "parser+llm": "P+L", "llm": "L", "given": "G"}

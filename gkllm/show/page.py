@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from .. import __version__
 from ..models import Report, RuleResult
-from .model import (METHOD_LETTERS, METHOD_NAMES, STATE_ICONS, STATE_NAMES, View, build_view, format_value)
+from .model import METHOD_LETTERS, METHOD_NAMES, STATE_ICONS, STATE_NAMES, View, build_view, format_value
 from .source import clean, esc, render_source
 from .tables import render_tables
 

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from ..template import (APPLICANT_COLUMNS, COLUMN_LABELS, COLUMNS, NARRATIVE_KEYS, PART2, PART3_HEADER_LABELS,
-                        REVIEW_GROUP_LABELS, REVIEW_GROUPS, REVIEW_OUTCOME_LABELS, REVIEW_OUTCOMES, rows_for)
-from .model import (NARRATIVE_LABELS, PART3_HEADINGS, KeyView, View, format_value, part2_column_label,
-                    row_label)
+from ..template import (
+    APPLICANT_COLUMNS,
+    COLUMN_LABELS,
+    COLUMNS,
+    NARRATIVE_KEYS,
+    PART2,
+    PART3_HEADER_LABELS,
+    REVIEW_GROUP_LABELS,
+    REVIEW_GROUPS,
+    REVIEW_OUTCOME_LABELS,
+    REVIEW_OUTCOMES,
+    rows_for,
+)
+from .model import NARRATIVE_LABELS, PART3_HEADINGS, KeyView, View, format_value, part2_column_label, row_label
 from .source import esc
 
 

@@ -303,9 +303,9 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
 
         try:
             fut = asyncio.get_running_loop().run_in_executor(pool, run)
-        except RuntimeError:  # pool shut down
+        except RuntimeError as err:  # pool shut down
             slots.release()
-            raise ApiError(503, "busy", "the server is shutting down", {"Retry-After": str(cfg.retry_after)})
+            raise ApiError(503, "busy", "the server is shutting down", {"Retry-After": str(cfg.retry_after)}) from err
         too_slow = f"extraction took longer than {cfg.timeout:g} s"
         try:
             result = await asyncio.wait_for(asyncio.shield(fut), timeout=cfg.timeout + _GRACE)

@@ -249,8 +249,7 @@ def test_run_reports_wrong_numbers_and_misses_per_case_tag_part_and_overall(tmp_
         (cases_dir / folder).mkdir(parents=True)
         for name in ("003_d677def7845cc038.txt", "003_d677def7845cc038.gold.json"):
             shutil.copy(SEED_GOLD / name, cases_dir / folder / name)
-    # the real copy's source prints one wrong number, and loses another
-    txt = cases_dir / "real" / "003_d677def7845cc038.txt"
+    # the real copy's gold disagrees with one printed number, and has one its source does not print
     gold = load_gold(cases_dir / "real" / "003_d677def7845cc038.gold.json")
     gold["active.licensing"] = 15497  # the gold now disagrees with the printed 15498: the prediction is wrong
     gold["narrative.trainings"] = 7  # the prose states no training count: the prediction's null is a miss

@@ -197,7 +197,7 @@ def test_server_refuses_missing_model_file(tmp_path: Path) -> None:
         with LocalServer(tmp_path / "nope.gguf"):
             pass
     with pytest.raises(LocalModelError, match="not running"):
-        LocalServer(tmp_path / "nope.gguf").base_url
+        _ = LocalServer(tmp_path / "nope.gguf").base_url
 
 
 @pytest.mark.llm
@@ -241,5 +241,5 @@ def test_interrupted_start_still_stops(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KeyboardInterrupt):
         srv.__enter__()
     with pytest.raises(LocalModelError, match="not running"):
-        srv.base_url
+        _ = srv.base_url
     srv.close()  # idempotent

@@ -16,14 +16,14 @@ from gkllm.errors import ConfigError, DeadlineExceeded
 from gkllm.llm import LLMClient, LLMConfig
 from gkllm.llm.prompts import load
 from gkllm.llm.schemas import narrative_model
-
-NarrativeAnswer = narrative_model(("active_items",))
 from gkllm.service import Settings, create_app
 
 from .conftest import ROOT, SEEDS
 from .fake_llm import FakeLLM
 from .hostile import cli_env, run_cli
 from .test_service import Server
+
+NarrativeAnswer = narrative_model(("active_items",))
 
 SEED_003 = next(p for p in SEEDS if p.name.startswith("003"))
 TEXT = SEED_003.read_text(encoding="utf-8")

@@ -526,7 +526,7 @@ def render_pdf(report: Report, gold: Gold, rng: random.Random) -> Rendering:
         t = part.table
         if part.number == 2:
             annotated = 0
-            for r, row in enumerate(t.rows):
+            for r in range(len(t.rows)):
                 labels = _row_labels(t, r)
                 vals = _row_values(t, r)
                 if not vals:

@@ -9,6 +9,7 @@ with the failing rule named, at most ``max_reasks`` times under a token budget.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -294,7 +295,8 @@ class LLMClient:
                     asked = 0
                     hooks = Hooks()
                     hooks.on("completion:kwargs", count)
-                    answer, completion = self._create(lambda: client.chat.completions.create_with_completion(
+                    answer, completion = self._create(functools.partial(
+                        client.chat.completions.create_with_completion,
                         model=self.model_name,
                         messages=messages,
                         response_model=response_model,

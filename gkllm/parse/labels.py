@@ -126,7 +126,7 @@ def find_labels(view: Squeezed, folded: str, lo: int, hi: int, specs: Sequence[R
     # labels printed away from their rows (a PDF's label column flowed elsewhere): not rows here,
     # but still label text, so numbers on either side of them are not one block
     taken = [(a, b) for a, b, *_ in chain]
-    for a, b, r, kind, w in hits:
+    for a, b, r, kind, _w in hits:
         if kind == "anchor" and not any(a < tb and ta < b for ta, tb in taken):
             out.append(LabelHit(r, view.orig(a), view.end(b), "displaced", 0))
             taken.append((a, b))

@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 from gkllm.batch import Sink, discover, run_batch  # noqa: E402
 from gkllm.llm import LLMClient, LLMConfig  # noqa: E402
 
-NULL_NARRATIVE = {k: {"value": None, "sentence": None} for k in ("active_items", "requests_received", "trainings", "fee_yuan")}
+NULL_NARRATIVE = {
+    k: {"value": None, "sentence": None} for k in ("active_items", "requests_received", "trainings", "fee_yuan")
+}
 
 
 def batch(files: list[Path], out: Path, mode: str, jobs: int, llm=None):

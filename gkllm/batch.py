@@ -108,7 +108,8 @@ class Summary:
 
     def line(self, output: str | None) -> str:
         rate = self.reports / self.seconds if self.seconds > 0 else 0.0
-        parts = [f"{self.reports} report{'s' * (self.reports != 1)} ({self.ok} ok, {self.errors} error{'s' * (self.errors != 1)})"]
+        parts = [f"{self.reports} report{'s' * (self.reports != 1)} "
+                 f"({self.ok} ok, {self.errors} error{'s' * (self.errors != 1)})"]
         if self.duplicates:
             parts.append(f"{self.duplicates} duplicate file{'s' * (self.duplicates != 1)} extracted once")
         if self.skipped:
@@ -155,7 +156,8 @@ def ok_record(path: Path, sha: str, data: dict[str, Any], flat: bool, duplicates
     return rec
 
 
-def error_record(path: Path, sha: str | None, err: BaseException | Outcome, duplicates: Sequence[str] = ()) -> dict[str, Any]:
+def error_record(path: Path, sha: str | None, err: BaseException | Outcome,
+                 duplicates: Sequence[str] = ()) -> dict[str, Any]:
     if isinstance(err, Outcome):
         code, message = err.code or "internal_error", err.message or ""
     elif isinstance(err, GkllmError):

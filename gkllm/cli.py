@@ -274,7 +274,8 @@ def compare_cmd(a: str, b: str, mode: str, no_llm: bool, changed: bool, as_json:
     elif same:
         agency_note = f"one agency: {ya.agency}"
     else:
-        agency_note = f"not taken as one agency: {ya.agency or '(no agency found)'} / {yb.agency or '(no agency found)'}"
+        agency_note = (f"not taken as one agency: {ya.agency or '(no agency found)'} / "
+                       f"{yb.agency or '(no agency found)'}")
     rows = year_over_year(flat_of(data[0]), flat_of(data[1]), template_of(data[0]), template_of(data[1]))
     if changed:
         rows = [r for r in rows if r[1] != r[2]]
@@ -333,7 +334,8 @@ def _cell(v: Any, signed: bool = False) -> str:
               show_default=True, help="Where report.json and report.md go.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An earlier report.json: list every value that went from right to wrong or null; exit 1 on any.")
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), help="Exit 1 when a mode's value accuracy is below this (0-1).")
+@click.option("--min-accuracy", type=click.FloatRange(0, 1),
+              help="Exit 1 when a mode's value accuracy is below this (0-1).")
 @click.option("--max-wrong", type=click.IntRange(0), help="Exit 1 when a mode has more wrong numbers than this "
               "(values printed that are not the gold's; nulls are not counted).")
 @click.option("--filter", "pattern", help="Only cases whose id contains this text.")

@@ -248,8 +248,8 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
         check_auth(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in ("application/json", "multipart/form-data"):
-            raise ApiError(415, "unsupported_media_type",
-                           f"send multipart/form-data (a file) or application/json ({{text}}), not {ctype or 'no type'}")
+            raise ApiError(415, "unsupported_media_type", "send multipart/form-data (a file) or "
+                           f"application/json ({{text}}), not {ctype or 'no type'}")
         body = await read_limited(request)
         if ctype == "application/json":
             try:
@@ -330,7 +330,8 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
         }}},
         responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
-                   413: {"description": "too_large"}, 415: {"description": "unsupported_media_type / unsupported_format"},
+                   413: {"description": "too_large"},
+                   415: {"description": "unsupported_media_type / unsupported_format"},
                    422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
                    504: {"description": "timeout"}},
     )
@@ -371,7 +372,8 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
         }}},
         responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
-                   413: {"description": "too_large"}, 415: {"description": "unsupported_media_type / unsupported_format"},
+                   413: {"description": "too_large"},
+                   415: {"description": "unsupported_media_type / unsupported_format"},
                    422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
                    504: {"description": "timeout"}},
     )

@@ -221,5 +221,6 @@ def markdown(report: dict[str, Any], regressions: list[dict[str, Any]] | None = 
     if regressions is not None:
         lines += ["", f"## Regressions against the baseline: {len(regressions)}", ""]
         for r in regressions[:limit]:
-            lines.append(f"- {r['mode']} `{r['case']}` `{r['key']}` ({kind_of(r)}): gold {r['gold']!r}, got {r['got']!r}")
+            lines.append(f"- {r['mode']} `{r['case']}` `{r['key']}` ({kind_of(r)}): "
+                         f"gold {r['gold']!r}, got {r['got']!r}")
     return "\n".join(lines) + "\n"

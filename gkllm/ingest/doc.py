@@ -56,7 +56,8 @@ def soffice_path() -> str | None:
 def convert_to_docx(data: bytes, name: str, timeout: float | None = None) -> bytes:
     exe = soffice_path()
     if exe is None:
-        raise ConverterMissingError(f"reading .doc/.wps files needs LibreOffice, which is not installed; {INSTALL_HINT}")
+        raise ConverterMissingError(
+            f"reading .doc/.wps files needs LibreOffice, which is not installed; {INSTALL_HINT}")
     if timeout is None:
         try:
             timeout = float(os.environ.get("GKLLM_SOFFICE_TIMEOUT", DEFAULT_TIMEOUT))
@@ -95,7 +96,8 @@ def convert_to_docx(data: bytes, name: str, timeout: float | None = None) -> byt
         if not produced:
             detail = " ".join(output.split())[-200:]
             raise InputError(
-                f"LibreOffice could not convert the file (corrupt or password-protected?; exit {rc}{': ' + detail if detail else ''})"
+                f"LibreOffice could not convert the file (corrupt or password-protected?; "
+                f"exit {rc}{': ' + detail if detail else ''})"
             )
         return produced[0].read_bytes()
 
@@ -120,8 +122,10 @@ def _run(cmd: list[str], timeout: float) -> tuple[int, str]:
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         if deadline.passed():
-            raise DeadlineExceeded("the deadline passed while LibreOffice was converting the file; stopped it") from None
-        raise InputError(f"LibreOffice did not finish converting within {timeout:g} s (gave up; set GKLLM_SOFFICE_TIMEOUT to allow longer)") from None
+            raise DeadlineExceeded(
+                "the deadline passed while LibreOffice was converting the file; stopped it") from None
+        raise InputError(f"LibreOffice did not finish converting within {timeout:g} s "
+                         "(gave up; set GKLLM_SOFFICE_TIMEOUT to allow longer)") from None
     return proc.returncode, out.decode("utf-8", "replace")
 
 

@@ -48,7 +48,8 @@ _ALT = f"{{{MC}}}AlternateContent"
 _CHOICE = f"{{{MC}}}Choice"
 
 # Containers whose runs are read through as if they were direct children.
-_PASS = {_q(t) for t in ("hyperlink", "ins", "smartTag", "customXml", "fldSimple", "moveTo", "sdt", "sdtContent", "dir", "bdo")}
+_PASS = {_q(t) for t in ("hyperlink", "ins", "smartTag", "customXml", "fldSimple", "moveTo", "sdt", "sdtContent",
+                         "dir", "bdo")}
 _PASS.add(_CHOICE)
 _DOCX_TYPES = (
     "application/vnd.ms-word.document.macroEnabled.main+xml",
@@ -256,7 +257,8 @@ class _Numbering:
 
     def __init__(self, document, warnings: list[str]) -> None:
         self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId -> (abstractNumId, {ilvl: startOverride})
-        self.levels: dict[str, dict[int, tuple[str, str, int, bool]]] = {}  # abstract -> ilvl -> (fmt, lvlText, start, isLgl)
+        # abstract -> ilvl -> (fmt, lvlText, start, isLgl)
+        self.levels: dict[str, dict[int, tuple[str, str, int, bool]]] = {}
         self.style_num: dict[str, tuple[str | None, int | None]] = {}
         self.counters: dict[str, dict[int, int]] = {}
         self.started: set[str] = set()
@@ -398,7 +400,8 @@ def _chinese(n: int, digits: str = _DIGITS, ten: str = "十") -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for v, s in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for v, s in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
+                 (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
         while n >= v:
             out += s
             n -= v
@@ -411,7 +414,8 @@ def _letters(n: int) -> str:
 
 
 def _format(n: int, fmt: str) -> str:
-    if fmt in ("chineseCounting", "chineseCountingThousand", "japaneseCounting", "taiwaneseCounting", "taiwaneseCountingThousand", "ideographLegalTraditional"):
+    if fmt in ("chineseCounting", "chineseCountingThousand", "japaneseCounting", "taiwaneseCounting",
+               "taiwaneseCountingThousand", "ideographLegalTraditional"):
         return _chinese(n)
     if fmt == "chineseLegalSimplified":
         return _chinese(n, _LEGAL, "拾")

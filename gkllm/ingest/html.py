@@ -48,7 +48,8 @@ _BLOCK = frozenset(
     "blockquote pre center form fieldset address figure figcaption hr tr caption body html "
     "details summary legend option".split()
 )
-_SKIP = frozenset("script style noscript template title meta link iframe frame object embed svg math select button input textarea map area base".split())
+_SKIP = frozenset("script style noscript template title meta link iframe frame object embed svg math select button "
+                  "input textarea map area base".split())
 _CELL = ("td", "th")
 
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
@@ -569,12 +570,15 @@ def _js_unescape(s: str) -> str:
 
     out = _JS_ESC.sub(sub, s)
     # surrogate pairs written as two \u escapes
-    return out.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if re.search("[\ud800-\udfff]", out) else out
+    if not re.search("[\ud800-\udfff]", out):
+        return out
+    return out.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _script_html(script: str) -> str:
     """HTML carried in the script's string literals, or "" when there is none."""
-    if "<" not in script and "\\u003c" not in script.lower() and "\\x3c" not in script.lower() and "%3c" not in script.lower() and "&lt;" not in script:
+    if ("<" not in script and "\\u003c" not in script.lower() and "\\x3c" not in script.lower()
+            and "%3c" not in script.lower() and "&lt;" not in script):
         return ""
     chains: list[list[str]] = []
     prev_end = None

@@ -145,7 +145,8 @@ def _detect(img, scale_side: int = DET_SCALE_SIDE) -> list[Any]:
     eng = engine()
     h, w = img.shape[:2]
     f = min(1.0, scale_side / max(h, w))
-    small = cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else img
+    small = (cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+             if f < 1 else img)
     if small.ndim == 2:
         small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     boxes, _ = eng.text_det(small)

@@ -296,7 +296,8 @@ def image_isolated(data: bytes, name: str) -> RawText:
     except Image.DecompressionBombError as err:
         raise TooLargeError(f"image is too large to read ({err})") from None
     except Exception as err:  # noqa: BLE001
-        raise InputError(f"image cannot be decoded ({type(err).__name__}: {' '.join(str(err).split())[:160]})") from None
+        raise InputError(
+            f"image cannot be decoded ({type(err).__name__}: {' '.join(str(err).split())[:160]})") from None
     if total > MAX_PAGES:
         raise TooLargeError(f"image has {total} pages; at most {MAX_PAGES} are read")
 
@@ -308,7 +309,8 @@ def image_isolated(data: bytes, name: str) -> RawText:
             except Image.DecompressionBombError as err:
                 raise TooLargeError(f"image page {number} is too large to read ({err})") from None
             except (OSError, ValueError) as err:
-                raise InputError(f"image page {number} cannot be decoded ({' '.join(str(err).split())[:160]})") from None
+                raise InputError(
+                    f"image page {number} cannot be decoded ({' '.join(str(err).split())[:160]})") from None
 
     return _read_pages(images(), total, header.get("tty"), "image pages", mark=False)
 

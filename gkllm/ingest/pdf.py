@@ -43,7 +43,9 @@ from .common import OcrText, RawText, glue_cell, one_line
 
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = "\\-—–－~～_·"
-_PAGE_NO_DASHED = re.compile(rf"^[{_DASHES}]+\s*\d{{1,4}}\s*[{_DASHES}]+$|^第\s*\d{{1,4}}\s*页(?:\s*[,，/]?\s*共\s*\d{{1,4}}\s*页)?$|^\d{{1,4}}\s*/\s*\d{{1,4}}$")
+_PAGE_NO_DASHED = re.compile(rf"^[{_DASHES}]+\s*\d{{1,4}}\s*[{_DASHES}]+$"
+                             r"|^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$"
+                             r"|^\d{1,4}\s*/\s*\d{1,4}$")
 _PAGE_NO_BARE = re.compile(rf"^[{_DASHES}]*\s*\d{{1,4}}\s*[{_DASHES}]*$")
 _CID = re.compile(r"^\(cid:\d+\)$")
 
@@ -185,7 +187,8 @@ def _open_error(err: Exception, otherwise: str | None = None) -> InputError:
     if otherwise is not None:
         return InputError(otherwise)
     kind = type(err).__name__
-    if kind in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in str(err).lower() or "encrypt" in kind.lower():
+    if (kind in ("PDFPasswordIncorrect", "PDFEncryptionError") or "password" in str(err).lower()
+            or "encrypt" in kind.lower()):
         return InputError("PDF is encrypted (password-protected); decrypt it first (e.g. qpdf --decrypt)")
     return InputError(f"PDF is corrupt or unreadable ({kind}: {one_line(err)})")
 

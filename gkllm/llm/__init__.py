@@ -51,7 +51,8 @@ def health(client: LLMClient | None = None) -> dict[str, Any]:
     up = configured and (state is None or state.up)
     until = None
     if state is not None and not state.up and state.retry_in is not None:
-        until = (_dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=state.retry_in)).isoformat(timespec="seconds")
+        until = (_dt.datetime.now(_dt.timezone.utc)
+                 + _dt.timedelta(seconds=state.retry_in)).isoformat(timespec="seconds")
     return {"configured": configured, "backend": backend, "up": up, "down_until": until,
             "reason": state.reason if state is not None else None}
 

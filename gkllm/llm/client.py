@@ -60,7 +60,8 @@ class Usage:
     reasks: int = 0
 
     def add(self, other: "Usage") -> None:
-        for f in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "seconds", "transport_retries", "reasks"):
+        for f in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "seconds", "transport_retries",
+                  "reasks"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
 
     def to_stats(self, model: str | None) -> LlmStats:

@@ -56,7 +56,8 @@ class LLMConfig:
         overrides = {k: v for k, v in overrides.items() if v is not None}
         cfg = replace(cfg, **overrides)  # type: ignore[arg-type]
         if cfg.instructor_mode not in INSTRUCTOR_MODES:
-            raise ConfigError(f"GKLLM_INSTRUCTOR_MODE={cfg.instructor_mode!r} must be one of {', '.join(INSTRUCTOR_MODES)}")
+            raise ConfigError(
+                f"GKLLM_INSTRUCTOR_MODE={cfg.instructor_mode!r} must be one of {', '.join(INSTRUCTOR_MODES)}")
         return cfg
 
     @property
@@ -83,5 +84,6 @@ def describe_backend(model: str | None = None) -> tuple[bool, str]:
     if name not in local.MODELS:
         return False, f"unknown embedded model {name!r} (choose from {', '.join(local.MODELS)})"
     if not local.available(name):
-        return False, "no LLM: set GKLLM_BASE_URL (and GKLLM_MODEL), or pip install 'gkllm[local]' for the embedded model"
+        return False, ("no LLM: set GKLLM_BASE_URL (and GKLLM_MODEL), "
+                       "or pip install 'gkllm[local]' for the embedded model")
     return True, f"embedded {name} (xllamacpp, 127.0.0.1)"

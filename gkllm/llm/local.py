@@ -164,7 +164,8 @@ def chunk_paths(spec: ModelSpec | str) -> list[Path]:
     if missing:
         shown = ", ".join(missing[:4]) + (f" (+{len(missing) - 4} more)" if len(missing) > 4 else "")
         raise LocalModelError(
-            f"model chunks for {spec.name} not installed ({len(missing)}/{spec.count} missing: {shown}): {spec.install_hint}"
+            f"model chunks for {spec.name} not installed ({len(missing)}/{spec.count} missing: {shown}): "
+            f"{spec.install_hint}"
         )
     return found
 
@@ -275,7 +276,8 @@ def ensure_model(
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise LocalModelError(f"cannot create model cache {cache_dir}: {e.strerror}; set GKLLM_CACHE_DIR to a writable directory") from e
+        raise LocalModelError(f"cannot create model cache {cache_dir}: {e.strerror}; "
+                              "set GKLLM_CACHE_DIR to a writable directory") from e
     need = sum(p.stat().st_size for p in parts)
     free = shutil.disk_usage(cache_dir).free
     if free < need:
@@ -429,7 +431,8 @@ class LocalServer:
                 # Blocks while the model loads (seconds); returns with the HTTP thread running.
                 server = xlc.Server(params)
             except Exception as e:  # a bad/truncated GGUF gives RuntimeError("Failed to init server, ...")
-                raise LocalModelError(f"llama.cpp failed to load {self.model_path.name}: {e} (set GKLLM_DEBUG=1 for its log)") from e
+                raise LocalModelError(
+                    f"llama.cpp failed to load {self.model_path.name}: {e} (set GKLLM_DEBUG=1 for its log)") from e
             self._server = server
             self._address = str(server.listening_address).rstrip("/")
         try:
@@ -486,7 +489,8 @@ class LocalServer:
                 # interpreter shutdown free it). An extra reference that is never released
                 # leaks one server until the process exits: the lesser evil.
                 ctypes.pythonapi.Py_IncRef(ctypes.py_object(server))
-                warnings.warn("local LLM server did not start cleanly and was left running", RuntimeWarning, stacklevel=2)
+                warnings.warn("local LLM server did not start cleanly and was left running", RuntimeWarning,
+                              stacklevel=2)
                 return
             self._loop_started = False
         # xllamacpp has no explicit stop(): the C++ server shuts down (terminates the task

@@ -40,7 +40,8 @@ _MAX_SENTENCE = 400
 _HEADING = re.compile(r"[ \t]*(?:#|[(（][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|\d+[.、])")
 # A sentence ends at its punctuation, a blank line or a heading; a single line break inside it is a wrap
 # (PDF text: "共收到政府信息公开申请\n 1 件").
-_SENTENCE_END = re.compile(r"[。;；!！?？]|\n[ \t]*\n|\n(?=[ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]))")
+_SENTENCE_END = re.compile(r"[。;；!！?？]|\n[ \t]*\n"
+                           r"|\n(?=[ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]))")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Versioned prompt templates: ``prompts/`` at the top level, shipped inside the package (``gkllm/prompts`` links to it).
+"""Versioned prompt templates: ``prompts/`` at the top level, shipped inside the package
+(``gkllm/prompts`` links to it).
 
 They are read with ``importlib.resources``, so an installed wheel finds them
 exactly as a checkout does (a path relative to the repository would not).

@@ -72,11 +72,13 @@ def _part_note(part: int) -> str:
         return "Part 2 (主动公开政府信息情况): each row label is followed by its cells."
     if part == 3:
         cols = ", ".join(COLUMN_LABELS[c] for c in COLUMNS)
-        return f"Part 3 (收到和处理政府信息公开申请情况): every row has 7 columns: {cols} (the last is the row's total)."
+        return (f"Part 3 (收到和处理政府信息公开申请情况): every row has 7 columns: {cols} "
+                "(the last is the row's total).")
     outcomes = ", ".join(REVIEW_OUTCOME_LABELS[o] for o in REVIEW_OUTCOMES)
     groups = list(REVIEW_GROUP_LABELS.values())
     return (f"Part 4 (行政复议、行政诉讼): its numbers are one printed row, after the headers: first {groups[0]} "
-            f"({outcomes}), then 行政诉讼·{groups[1]} (the same columns), then 行政诉讼·{groups[2]} (the same columns).")
+            f"({outcomes}), then 行政诉讼·{groups[1]} (the same columns), "
+            f"then 行政诉讼·{groups[2]} (the same columns).")
 
 
 def key_words(key: str) -> str:
@@ -185,7 +187,8 @@ def _shape(rows: Sequence[Region]) -> str:
 def _row_block(row: Region, doc_text: str) -> str:
     # no digits here: a small model copies any number it is shown ("15 values" came back as fifteen 15s)
     what = f" ({', '.join(key_words(k) for k in row.keys)})" if row.part == 2 else ""
-    return f'"{row.id}" is the row {row.label}{what}; printed after its label:\n<report>\n{row.text(doc_text)}\n</report>'
+    return (f'"{row.id}" is the row {row.label}{what}; printed after its label:\n'
+            f"<report>\n{row.text(doc_text)}\n</report>")
 
 
 def _cell_value(key: str, v: float, cell: Any, ex: Extraction) -> Value:
@@ -253,8 +256,9 @@ def ask_choice(client: LLMClient, ex: Extraction, amb: AmbiguousRun) -> LLMResul
     picks = []
     for order in (list(range(len(amb.candidates))), list(reversed(range(len(amb.candidates))))):
         letters = tuple(string.ascii_uppercase[: len(order)])
-        options = "\n".join(f"{letters[i]}: " + ", ".join(f"{key_words(k)}={v}" for k, v in zip(keys, amb.candidates[c]))
-                            for i, c in enumerate(order))
+        options = "\n".join(
+            f"{letters[i]}: " + ", ".join(f"{key_words(k)}={v}" for k, v in zip(keys, amb.candidates[c]))
+            for i, c in enumerate(order))
         answer = client.ask(load("choice"), {"digits": digits, "row": name,
                                              "columns": ", ".join(key_words(k) for k in keys),
                                              "text": text, "options": options},

@@ -317,8 +317,8 @@ class DatabaseSink:
             self._many("INSERT INTO rules (report, rule, scope, status, lhs, rhs, detail, other_report) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, rule, scope) DO NOTHING", rows)
             self._run("UPDATE reports SET agency_key = agency")
-            self._many("UPDATE reports SET agency_key = ? WHERE agency = ?",
-                       [(canonical, name) for name, canonical in result.grouping.agency_of.items() if name != canonical])
+            renamed = [(canonical, name) for name, canonical in result.grouping.agency_of.items() if name != canonical]
+            self._many("UPDATE reports SET agency_key = ? WHERE agency = ?", renamed)
             self.db.commit()
         except BaseException:
             self.db.rollback()

@@ -46,7 +46,8 @@ from .rows import HEAD, JournaledSink, columns
 
 REPORTS, RULES, ACROSS, AGENCIES = "reports", "rules failed", "across years", "agencies"
 RULE_HEAD = ("file", "sha256", "rule", "scope", "status", "lhs", "rhs", "detail", "cells")
-PART_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "概况")
+PART_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+               "四、政府信息公开行政复议、行政诉讼情况", "概况")
 LIST_SEP = "; "
 RED, RED_TEXT = "FFC7CE", "9C0006"
 

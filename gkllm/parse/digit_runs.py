@@ -236,7 +236,8 @@ class _Search:
         return out
 
 
-def _alive(runs: Sequence[_Run], rules: Sequence[Rule], known: Mapping[str, float]) -> list[set[tuple[int, ...]]] | None:
+def _alive(runs: Sequence[_Run], rules: Sequence[Rule],
+           known: Mapping[str, float]) -> list[set[tuple[int, ...]]] | None:
     """Per run, the candidates used by some complete consistent split (None: no split)."""
     search = _Search(runs, rules, known)
     sols = search.solve(MAX_SOLUTIONS)

@@ -13,14 +13,16 @@ _TITLE = re.compile(
 _COMPILED = re.compile(
     r"(?:编制|公布|发布)了?(?:《)?(?P<agency>[\u4e00-\u9fff]{2,30}?)\s*(?P<year>(?:19|20)\d{2})\s*年度?政府信息公开工作(?:年度)?报告"
 )
-_AGENCY_END = re.compile(r"(?:政府|人民政府|局|委员会|委|办公室|办|街道|街道办事处|镇|乡|厅|部|院|署|中心|管委会|公司)$")
+_AGENCY_END = re.compile(
+    r"(?:政府|人民政府|局|委员会|委|办公室|办|街道|街道办事处|镇|乡|厅|部|院|署|中心|管委会|公司)$")
 _PERIOD = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _ANY_YEAR = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?!\s*\d+\s*月)")
 
 
 # A crawler's or a page's field label before the title ("标题: …"), and page furniture around it.
 _FIELD = re.compile(r"^(?:标\s*题|题\s*目|名\s*称|文章标题|主\s*题)\s*[:：]\s*")
-_SOURCE = re.compile(r"(?:发布机构|发文机关|来源|信息来源)\s*[:：]\s*(?P<agency>[\u4e00-\u9fff]{2,30}?)(?:\s|时间|发布|$)")
+_SOURCE = re.compile(
+    r"(?:发布机构|发文机关|来源|信息来源)\s*[:：]\s*(?P<agency>[\u4e00-\u9fff]{2,30}?)(?:\s|时间|发布|$)")
 
 
 def read_meta(doc: Document, head_lines: int = 60) -> tuple[str | None, int | None]:

@@ -31,7 +31,8 @@ def _p(key: str, pattern: str, zero: bool = False) -> Pattern:
 
 PATTERNS: tuple[Pattern, ...] = (
     _p("narrative.active_items", r"主动公开[^。;\n]{0,120}?" + _NUM + r"\s*(?P<approx>余|多)?\s*条"),
-    _p("narrative.requests_received", r"(?:收到|受理|接到)[^。;\n]{0,25}?申请[^。;\n\d]{0,6}?(?:共计?|合计)?\s*" + _NUM + r"\s*(?:件|个|条)"),
+    _p("narrative.requests_received",
+       r"(?:收到|受理|接到)[^。;\n]{0,25}?申请[^。;\n\d]{0,6}?(?:共计?|合计)?\s*" + _NUM + r"\s*(?:件|个|条)"),
     _p("narrative.requests_received", r"共(?:收到|受理|接到)[^。;\n\d]{0,20}?" + _NUM + r"\s*件[^。;\n]{0,6}申请"),
     _p(
         "narrative.requests_received",
@@ -52,7 +53,8 @@ PATTERNS: tuple[Pattern, ...] = (
 # A line break inside a sentence (PDF/OCR wrapping, a page break in the middle
 # of a paragraph) is not an end of sentence: join across it when the line
 # before does not end a sentence and the next line does not open a heading.
-_BREAK = re.compile(r"(?<![。；;：:！？!?\n])\n(?:[ \t]*\n)*(?![ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]|\*\*[(（]))")
+_BREAK = re.compile(r"(?<![。；;：:！？!?\n])\n(?:[ \t]*\n)*"
+                    r"(?![ \t]*(?:#|[(（][一二三四五六七八九十]|[一二三四五六七八九十]+、|\d+[.、]|\*\*[(（]))")
 
 
 class _OffsetMap:
@@ -129,7 +131,8 @@ def _scan(doc: Document, lo: int, raw: str, keys: tuple[str, ...] | set[str] | N
             if pat.key in found and found[pat.key][0] <= m.start():
                 break
             a, b = orig(start), orig(end - 1) + 1
-            v = Value(value, lo + a, lo + b, doc.line_of(lo + a), text=doc.text[lo + orig(m.start()) : lo + orig(m.end() - 1) + 1], approx=approx)
+            v = Value(value, lo + a, lo + b, doc.line_of(lo + a),
+                      text=doc.text[lo + orig(m.start()) : lo + orig(m.end() - 1) + 1], approx=approx)
             if approx:
                 v.notes.append("approximate: the report says more than this")
             found[pat.key] = (m.start(), v)

@@ -274,7 +274,8 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
             if cells is None:
                 res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
                 res.warnings.append(f"row {spec.name}: {why}; left null")
-                res.diagnostics.append(Diagnostic(kind="ambiguous", keys=list(spec.keys), message=f"row {spec.name}: {why}"))
+                res.diagnostics.append(
+                    Diagnostic(kind="ambiguous", keys=list(spec.keys), message=f"row {spec.name}: {why}"))
                 continue
         res.rows.append(RowRead(spec.name, spec.keys, label, span, p.how))
         values = res.values

@@ -334,7 +334,8 @@ def _stacked_run(items: list[Item], k: int, specs: Sequence[RowSpec]) -> tuple[P
     if len(rows) < 2 or j >= len(items) or not isinstance(items[j], Block):
         return None
     filled = items[j].filled  # type: ignore[union-attr]
-    if any(rows[m] >= rows[m + 1] for m in range(len(rows) - 1)) or not is_run(filled, sum(specs[r].size for r in rows)):
+    if (any(rows[m] >= rows[m + 1] for m in range(len(rows) - 1))
+            or not is_run(filled, sum(specs[r].size for r in rows))):
         return None
     first = items[k]
     assert isinstance(first, LabelItem)

@@ -136,7 +136,8 @@ _TOKEN = re.compile(
 )
 # Page furniture that PDF text prints alone on a line in the middle of a table.
 PAGE_FOOTER = re.compile(
-    r"^[ \t]*(?:[-—–─]+[ \t]*\d{1,3}[ \t]*[-—–─]+|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
+    r"^[ \t]*(?:[-—–─]+[ \t]*\d{1,3}[ \t]*[-—–─]+"
+    r"|第[ \t]*\d{1,3}[ \t]*页(?:[ \t]*[,，/]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?"
     r"|\d{1,3}[ \t]*/[ \t]*\d{1,3})[ \t]*$",
     re.MULTILINE,
 )
@@ -159,7 +160,8 @@ def tokenize(doc: Document, folded: str, start: int, end: int, vocabulary: str) 
     by NUL); a text piece found in it is a header word or a piece of a wrapped
     label, and is ignored.
     """
-    footers = [(m.start(), m.end()) for m in PAGE_FOOTER.finditer(folded, start, end)] if "\n" in folded[start:end] else []
+    footers = ([(m.start(), m.end()) for m in PAGE_FOOTER.finditer(folded, start, end)]
+               if "\n" in folded[start:end] else [])
     # a page number glued into a row's text ("行政强制第1页94") is furniture wherever it is printed
     footers += [(m.start(), m.end()) for m in _PAGE_NUMBER.finditer(folded, start, end)]
     footers.sort()
@@ -290,7 +292,8 @@ def _bounded(text: str, a: int, b: int, lo: int, hi: int) -> bool:
     after = text[b] if b < hi else " "
     if text[a:b] in ("-", "−") and (before.isdigit() or after.isdigit()):
         return False
-    return (before.isspace() or before == "|" or before.isdigit()) and (after.isspace() or after == "|" or after.isdigit())
+    return ((before.isspace() or before == "|" or before.isdigit())
+            and (after.isspace() or after == "|" or after.isdigit()))
 
 
 def _tab_cell(text: str, a: int, b: int, end: int) -> bool:

@@ -47,7 +47,8 @@ def form_page(*, auth: bool, modes: Iterable[str], default: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>gkllm show</title><style>{_CSS}</style></head><body><main>"
-        "<h1>gkllm show</h1><p>Upload a 政府信息公开工作年度报告 (text, HTML, DOCX, DOC/WPS, PDF): the page shows every "
+        "<h1>gkllm show</h1><p>Upload a 政府信息公开工作年度报告 (text, HTML, DOCX, DOC/WPS, PDF): "
+        "the page shows every "
         "number gkllm reads in the report's own text, with the template's tables beside it.</p>"
         '<form id="upload" method="post" enctype="multipart/form-data">'
         '<label for="file">Report</label><input type="file" id="file" name="file" required>'

@@ -46,8 +46,10 @@ def _row(r: IndexRow) -> str:
                 f'<td colspan="{len(COLUMNS) - 1}">error: {esc(r.error or "")}</td></tr>')
     cls = " ".join(c for c, on in (("bad", r.rules_failed), ("warn", r.ambiguous_keys)) if on)
     ratio = r.found / r.expected if r.expected else 0
-    return (f'<tr class="{cls}"><td class="file" data-sort="{esc(r.file)}"><a href="{esc(r.href)}">{esc(r.file)}</a></td>'
-            f"<td class=\"agency\">{esc(r.agency or '—')}</td><td class=\"n\">{esc(r.year or '—')}</td><td>{esc(r.format or '')}</td>"
+    return (f'<tr class="{cls}"><td class="file" data-sort="{esc(r.file)}">'
+            f'<a href="{esc(r.href)}">{esc(r.file)}</a></td>'
+            f"<td class=\"agency\">{esc(r.agency or '—')}</td><td class=\"n\">{esc(r.year or '—')}</td>"
+            f"<td>{esc(r.format or '')}</td>"
             f"<td>{esc(r.template or '')}</td>"
             f'<td class="n" data-sort="{ratio:.6f}">{r.found} / {r.expected}</td>'
             f'<td class="n failed">{r.rules_failed}</td><td class="n failed">{r.wrong_rule_keys}</td>'

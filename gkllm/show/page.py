@@ -76,7 +76,8 @@ def _rules_section(view: View) -> str:
         if not mine:
             verdict = ('<td colspan="3" class="na">not evaluated</td>'
                        f'<td class="rt" title="{title}">needs last year\'s report of the same agency</td>'
-                       if rid == "R6" else f'<td colspan="3" class="na">—</td><td class="rt" title="{title}">{title}</td>')
+                       if rid == "R6"
+                       else f'<td colspan="3" class="na">—</td><td class="rt" title="{title}">{title}</td>')
         else:
             verdict = (f'<td class="{"bad" if counts["failed"] else "ok"}">✗ {counts["failed"]}</td>'
                        f'<td>✓ {counts["passed"]}</td><td>∅ {counts["not_assessable"]}</td>'

@@ -170,7 +170,8 @@ def test_single_file_behaviour_is_unchanged(tmp_path):
     data = json.loads(proc.stdout)
     assert "file" not in data and "given" not in data
     proc = run("extract", "--mode", "parser", "--flat", str(SEEDS[3]), str(SEEDS[2]))
-    assert [json.loads(ln)["active.licensing"] for ln in proc.stdout.splitlines()] == [15498, extract(SEEDS[2], mode="parser").active.licensing]
+    assert [json.loads(ln)["active.licensing"] for ln in proc.stdout.splitlines()] == [
+        15498, extract(SEEDS[2], mode="parser").active.licensing]
 
 
 def test_cli_given(tmp_path):

@@ -202,6 +202,7 @@ def test_r6_in_the_workbook(tmp_path):
         ("2023-edited.txt", 2023, "pingtan-dept-05-text.txt", 2024, "fails", "自然人; 总计"),
         ("pingtan-dept-08-text.txt", 2023, "pingtan-dept-05-text.txt", 2024, "holds", None)]
     r6 = [r for r in wb["rules failed"].iter_rows(min_row=2, values_only=True) if r[2] == "R6"]
-    assert {r[3].split(":")[0] for r in r6} == {"natural_person", "total"} and all("2023-edited.txt" in r[3] for r in r6)
+    assert {r[3].split(":")[0] for r in r6} == {"natural_person", "total"}
+    assert all("2023-edited.txt" in r[3] for r in r6)
     names = dict(wb["agencies"].iter_rows(min_row=2, values_only=True))
     assert names["平潭综合实验区行政审批局"] == "福建省平潭综合实验区行政审批局"

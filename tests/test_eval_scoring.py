@@ -153,7 +153,8 @@ def test_eval_cli_exit_codes(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "active.licensing" in proc.stderr
-    proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now2"), "--min-accuracy", "0.999"], capture_output=True, text=True)
+    proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now2"), "--min-accuracy", "0.999"],
+                          capture_output=True, text=True)
     assert proc.returncode == 1 and "below --min-accuracy" in proc.stderr
     # one wrong number (15497 printed, gold 15498): --max-wrong 1 passes, --max-wrong 0 fails
     proc = subprocess.run(cmd[:-1] + [str(tmp_path / "now3"), "--max-wrong", "1"], capture_output=True, text=True)

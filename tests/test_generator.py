@@ -63,7 +63,8 @@ def test_consistent_gold_satisfies_every_rule(template):
                 cells += 1
                 zeros += v == 0
                 big += v >= 10_000
-        rr, new, co = gold["narrative.requests_received"], gold["requests.new.total"], gold["requests.carried_over.total"]
+        rr = gold["narrative.requests_received"]
+        new, co = gold["requests.new.total"], gold["requests.carried_over.total"]
         if rr is not None:
             assert rr in (new, new + co)
     assert 0.05 < zeros / cells < 0.5  # most cells non-zero, a share of zeros

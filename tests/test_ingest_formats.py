@@ -110,7 +110,8 @@ def _html(body: str, head: str = '<meta charset="utf-8">') -> bytes:
 def test_html_rowspan_colspan_blank_cells_and_spans():
     page = _html(
         "<p>一、<span>总体</span>\n<span>情况</span><o:p></o:p></p>"
-        "<table border=1><tr><td rowspan=2>三、本年度<br>办理结果</td><td>（一）予以公开</td><td>12</td><td>&nbsp;</td></tr>"
+        "<table border=1><tr><td rowspan=2>三、本年度<br>办理结果</td><td>（一）予以公开</td>"
+        "<td>12</td><td>&nbsp;</td></tr>"
         "<tr><td colspan=2><p>商业</p><p>企业</p></td><td><span>1</span><span>5</span></td></tr></table>"
         "<script>var x = 3;</script><style>td{}</style>"
     )
@@ -139,7 +140,8 @@ def test_html_without_charset_is_detected():
 
 
 def test_html_escaped_in_javascript_is_unescaped():
-    inner = "<p>一、总体情况</p><table><tr><td>本年新收政府信息公开申请数量</td><td>5</td></tr></table>" + "<p>" + "公开" * 20 + "</p>"
+    inner = ("<p>一、总体情况</p><table><tr><td>本年新收政府信息公开申请数量</td><td>5</td></tr></table>"
+             + "<p>" + "公开" * 20 + "</p>")
     for script in (
         "document.write(" + json.dumps(inner, ensure_ascii=True).replace("</", "<\\/") + ");",
         "var content = '" + inner[:40].replace("</", "<\\/") + "' +\n '" + inner[40:].replace("</", "<\\/") + "';",
@@ -205,7 +207,8 @@ def test_docx_automatic_numbering_is_rebuilt():
     text = _text(FORMATS / "gen04_docx.docx")
     heads = [ln for ln in text.split("\n") if re.match(r"^[一二三四五六]、", ln)]
     assert heads[:3] == ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况"]
-    assert "\t1.属于国家秘密\t" in text and "\t8.属于行政查询事项\t" in text and "\t1.本机关不掌握相关政府信息\t" in text
+    assert "\t1.属于国家秘密\t" in text and "\t8.属于行政查询事项\t" in text
+    assert "\t1.本机关不掌握相关政府信息\t" in text
 
 
 def test_docx_nested_table_is_flattened():
@@ -281,7 +284,8 @@ def test_pdf_turned_page_is_read_in_its_own_frame(rotate):
 BAD_CASES = [
     ("corrupt.docx", InputError, "DOCX is corrupt"),
     ("not_a_pdf.pdf", InputError, "PDF is corrupt"),
-    ("scanned.pdf", InputError, "PDF has no text layer (scanned image)"),  # + "; OCR is needed: pip install …" (test_ocr)
+    # + "; OCR is needed: pip install …" (test_ocr)
+    ("scanned.pdf", InputError, "PDF has no text layer (scanned image)"),
     ("encrypted.pdf", InputError, "encrypted"),
     ("corrupt.doc", InputError, "no Word document stream"),
 ]

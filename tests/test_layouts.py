@@ -81,7 +81,8 @@ def test_ambiguous_runs_are_null_with_candidates(case) -> None:
     # nothing else is reported ambiguous, and every other value is the gold's
     assert set(diag_keys) <= amb
     flat = report.to_flat()
-    wrong = [k for k in flat if not k.startswith("meta.") and k in case.gold and k not in amb and flat[k] != case.gold[k]]
+    wrong = [k for k in flat
+             if not k.startswith("meta.") and k in case.gold and k not in amb and flat[k] != case.gold[k]]
     assert not wrong
 
 
@@ -89,7 +90,8 @@ def _doc(text: str):
     return load(text, name="t.txt")
 
 
-_HEAD = "某某区人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息10条。\n二、主动公开政府信息情况\n"
+_HEAD = ("某某区人民政府2023年政府信息公开工作年度报告\n一、总体情况\n本年度主动公开信息10条。\n"
+         "二、主动公开政府信息情况\n")
 
 
 def test_glued_run_split_by_r3_and_ordinal_not_read() -> None:
@@ -122,7 +124,8 @@ def test_pdf_footer_stacked_labels_and_split_number() -> None:
 
 
 def test_traditional_and_ocr_labels() -> None:
-    text = _HEAD + "三、收到和处理政府信息公开申请情况\n一、本年新收政府資訊公開申請數量\t1\t0\t0\t0\t0\t0\t1\n（一）予以公幵\t2\t0\t0\t0\t0\t0\t2\n"
+    text = (_HEAD + "三、收到和处理政府信息公开申请情况\n"
+            "一、本年新收政府資訊公開申請數量\t1\t0\t0\t0\t0\t0\t1\n（一）予以公幵\t2\t0\t0\t0\t0\t0\t2\n")
     ex = parse(_doc(text))
     assert ex.values["requests.new.total"].value == 1
     assert ex.values["requests.granted.total"].value == 2

@@ -147,7 +147,8 @@ NARR_TEXT = SEED_003.read_text(encoding="utf-8").replace(
 
 def test_a_narrative_number_printed_with_spaces_and_a_line_wrap_is_accepted(fake, tmp_path):
     ex = seed_ex(NARR_TEXT)
-    fake.script.append({"json": {"requests_received": {"value": 1, "sentence": "2021年，全区共收到政府信息公开申请1件"}}})
+    fake.script.append(
+        {"json": {"requests_received": {"value": 1, "sentence": "2021年，全区共收到政府信息公开申请1件"}}})
     with client_for(fake, tmp_path) as client:
         res = ask_narrative(client, ex, ("narrative.requests_received",))
     v = res.values["narrative.requests_received"]

@@ -208,7 +208,8 @@ def test_real_chat_completion() -> None:
         assert srv.base_url.startswith("http://127.0.0.1:") and srv.base_url.endswith("/v1")
         body = {
             "model": srv.model,
-            "messages": [{"role": "user", "content": "2021年共收到政府信息公开申请15件。请问收到几件申请？只回答数字。"}],
+            "messages": [
+                {"role": "user", "content": "2021年共收到政府信息公开申请15件。请问收到几件申请？只回答数字。"}],
             "max_tokens": 16,
             "temperature": 0,
         }

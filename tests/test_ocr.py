@@ -177,7 +177,8 @@ def test_a_turned_image_is_read_upright(turn):
     right, total, wrong, bad = _score(report, _gold("pingtan-dept-07-part3"), part=3)
     assert wrong == 0 and right >= 0.99 * total, bad
     # rotate(-turn) turned it clockwise; reading it takes the rest of a full turn, clockwise
-    assert any(f"turned {(360 - turn) % 360} degrees clockwise to read it" in w for w in report.warnings), report.warnings
+    said = f"turned {(360 - turn) % 360} degrees clockwise to read it"
+    assert any(said in w for w in report.warnings), report.warnings
 
 
 @needs_ocr

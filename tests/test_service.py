@@ -167,7 +167,8 @@ def test_concurrent_requests(server, truth):
     def one(i: int):
         seed = SEEDS[i % len(SEEDS)]
         if i % 2:
-            return seed, httpx.post(f"{server.url}/v1/extract", files={"file": (seed.name, seed.read_bytes())}, timeout=30)
+            return seed, httpx.post(f"{server.url}/v1/extract", files={"file": (seed.name, seed.read_bytes())},
+                                    timeout=30)
         return seed, httpx.post(f"{server.url}/v1/extract", json={"text": seed.read_text(encoding="utf-8")}, timeout=30)
 
     with ThreadPoolExecutor(8) as pool:

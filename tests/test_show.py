@@ -140,7 +140,8 @@ def test_real_html_page():
     assert report.meta.format == "html"
     check_page(doc, report, tree)
     # every value but meta.* (agency and year are not spans of the text)
-    assert len(source_marks(tree)) == sum(v is not None for k, v in report.to_flat().items() if not k.startswith("meta."))
+    assert len(source_marks(tree)) == sum(v is not None for k, v in report.to_flat().items()
+                                          if not k.startswith("meta."))
 
 
 def test_failing_rules_mark_their_keys_failed():
@@ -222,9 +223,11 @@ def test_template_labels_in_the_tables():
     groups = [th.text_content() for th in t3.xpath('.//tr[@class="group"]/th')]
     assert groups == ["三、本年度办理结果", "（三）不予公开", "（四）无法提供", "（五）不予处理", "（六）其他处理"]
     t2 = tree.xpath('//table[@id="t2"]')[0]
-    assert all(th.text_content() in PART2_HEADER_LABELS + ("信息内容",) for th in t2.xpath('.//tr[@class="subhead"]/th'))
+    assert all(th.text_content() in PART2_HEADER_LABELS + ("信息内容",)
+               for th in t2.xpath('.//tr[@class="subhead"]/th'))
     t4 = tree.xpath('//table[@id="t4"]')[0]
-    assert [th.text_content() for th in t4.xpath(".//thead//th")][1:] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    assert [th.text_content() for th in t4.xpath(".//thead//th")][1:] == [
+        "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
     # every cell knows its place in its table's grid, for the keyboard
     seen = set()
     for c in cells(tree):
@@ -425,7 +428,8 @@ def test_r6_across_the_years_of_one_agency_in_a_folder(tmp_path):
     assert r6[:3] == ["✗ 0", "✓ 7", "∅ 0"]
     assert "not evaluated" in earlier.xpath('//section[@id="rules"]//tr[th="R6"]')[0].text_content()
     details = later.xpath('//table[@class="verdicts"]//tr[td[1]="R6"]/td[6]')
-    assert len(details) == 7 and "pingtan-dept-02-text.txt: requests.carried_forward.total" in details[-1].text_content()
+    assert len(details) == 7
+    assert "pingtan-dept-02-text.txt: requests.carried_forward.total" in details[-1].text_content()
 
 
 def test_r6_failure_marks_this_years_cell_only():

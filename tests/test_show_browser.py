@@ -187,7 +187,8 @@ def test_keyboard_moves_between_cells(browser, tmp_path):
 
     viewport(browser, 1280, 800)
     open_page(browser, SEED, tmp_path)
-    first = browser.execute_script("return document.querySelector('#tables td[tabindex=\"0\"]').getAttribute('data-key')")
+    first = browser.execute_script(
+        "return document.querySelector('#tables td[tabindex=\"0\"]').getAttribute('data-key')")
     assert first == "active.rules.issued"  # one tab stop for the whole grid
     c = cell(browser, "requests.new.natural_person")
     c.click()
@@ -302,5 +303,6 @@ def test_index_sorts_and_links(browser, tmp_path):
     wait_for(browser, "return document.documentElement.getAttribute('data-ready')")
     assert browser.execute_script("return document.querySelectorAll('#tables td.failed').length") == 17
     browser.find_element(By.CSS_SELECTOR, "a.back").click()
-    wait_for(browser, "return document.getElementById('reports') && document.documentElement.getAttribute('data-ready')")
+    wait_for(browser,
+             "return document.getElementById('reports') && document.documentElement.getAttribute('data-ready')")
     assert console_errors(browser) == []

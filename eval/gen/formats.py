@@ -86,12 +86,14 @@ def _html_cell_inner(cell: GridCell, st: HtmlStyle, rng: random.Random) -> str:
     else:
         inner = html.escape(text)
     if st.word:
-        return f"<p class=MsoNormal align=center style='text-align:center'><span lang=EN-US>{inner}<o:p></o:p></span></p>"
+        return (f"<p class=MsoNormal align=center style='text-align:center'><span lang=EN-US>{inner}"
+                "<o:p></o:p></span></p>")
     return inner
 
 
 def _html_table(table: Table, st: HtmlStyle, rng: random.Random) -> str:
-    out = ["<table border=1 cellspacing=0 cellpadding=0 class=MsoNormalTable style='border-collapse:collapse'>", "<tbody>"]
+    out = ["<table border=1 cellspacing=0 cellpadding=0 class=MsoNormalTable style='border-collapse:collapse'>",
+           "<tbody>"]
     for row in table.rows:
         out.append("<tr>")
         for cell in row:
@@ -110,7 +112,8 @@ def _html_table(table: Table, st: HtmlStyle, rng: random.Random) -> str:
 
 def _html_para(text: str, st: HtmlStyle, cls: str = "") -> str:
     if st.word:
-        return f"<p class=MsoNormal{cls} style='text-indent:32.0pt'><span style='font-family:仿宋_GB2312'>{html.escape(text)}</span><o:p></o:p></p>"
+        return (f"<p class=MsoNormal{cls} style='text-indent:32.0pt'><span style='font-family:仿宋_GB2312'>"
+                f"{html.escape(text)}</span><o:p></o:p></p>")
     return f"<p{cls}>{html.escape(text)}</p>"
 
 
@@ -119,17 +122,22 @@ def render_html(report: Report, gold: dict, st: HtmlStyle, rng: random.Random) -
     if st.meta_table:
         body.append(
             "<table class=meta border=0><tr><td>名　　称：</td><td>" + html.escape(report.title) + "</td>"
-            "<td>索 引 号：</td><td>" + f"{rng.randint(10**8, 10**9 - 1)}/{gold.get('meta.year') or 2021}-{rng.randint(1, 99999):05d}" + "</td></tr>"
+            "<td>索 引 号：</td><td>"
+            + f"{rng.randint(10**8, 10**9 - 1)}/{gold.get('meta.year') or 2021}-{rng.randint(1, 99999):05d}"
+            + "</td></tr>"
             "<tr><td>发布机构：</td><td>" + html.escape(str(gold.get("meta.agency") or "办公室")) + "</td>"
-            "<td>发文日期：</td><td>" + f"{(gold.get('meta.year') or 2021) + 1}年01月{rng.randint(10, 28)}日" + "</td></tr></table>"
+            "<td>发文日期：</td><td>" + f"{(gold.get('meta.year') or 2021) + 1}年01月{rng.randint(10, 28)}日"
+            + "</td></tr></table>"
         )
     body.append(f"<h1 style='text-align:center'>{html.escape(report.title)}</h1>" if not st.word else
-                f"<p class=MsoTitle align=center><b><span style='font-size:22.0pt'>{html.escape(report.title)}</span></b></p>")
+                f"<p class=MsoTitle align=center><b><span style='font-size:22.0pt'>{html.escape(report.title)}"
+                "</span></b></p>")
     for p in report.intro:
         body.append(_html_para(p, st))
     for part in report.parts:
         body.append(f"<h2>{html.escape(part.heading)}</h2>" if not st.word else
-                    f"<p class=MsoNormal><b><span style='font-family:黑体'>{html.escape(part.heading)}</span></b><o:p></o:p></p>")
+                    f"<p class=MsoNormal><b><span style='font-family:黑体'>{html.escape(part.heading)}</span></b>"
+                    "<o:p></o:p></p>")
         for p in part.paragraphs:
             body.append(_html_para(p, st))
         if part.table is not None:
@@ -140,7 +148,8 @@ def render_html(report: Report, gold: dict, st: HtmlStyle, rng: random.Random) -
     if st.layout:
         content = (
             "<table width=1000 border=0 class=layout><tr><td class=nav>首页 &gt; 政府信息公开 &gt; 年度报告</td></tr>"
-            f"<tr><td class=main>\n{content}\n</td></tr><tr><td class=foot>主办单位：办公室　网站标识码：{rng.randint(10**9, 10**10 - 1)}</td></tr></table>"
+            f"<tr><td class=main>\n{content}\n</td></tr>"
+            f"<tr><td class=foot>主办单位：办公室　网站标识码：{rng.randint(10**9, 10**10 - 1)}</td></tr></table>"
         )
     head = ""
     if st.meta == "charset":
@@ -148,7 +157,8 @@ def render_html(report: Report, gold: dict, st: HtmlStyle, rng: random.Random) -
     elif st.meta == "http-equiv":
         head += f'<meta http-equiv="Content-Type" content="text/html; charset={st.charset}">\n'
     if st.word:
-        head += '<meta name=Generator content="Microsoft Word 15 (filtered)">\n<style>\n<!-- p.MsoNormal {margin:0cm; font-size:10.5pt;} -->\n</style>\n'
+        head += ('<meta name=Generator content="Microsoft Word 15 (filtered)">\n'
+                 "<style>\n<!-- p.MsoNormal {margin:0cm; font-size:10.5pt;} -->\n</style>\n")
     head += "<script>var _hmt = _hmt || []; function nav(){ return '首页'; }</script>\n"
     page = (
         ("<html xmlns:o=\"urn:schemas-microsoft-com:office:office\">" if st.word else "<!DOCTYPE html>\n<html>")
@@ -235,7 +245,8 @@ class _DocxNumbering:
         self.next_id = 950
 
     def _abstract(self, ns: str, aid: int, levels: str) -> int:
-        el = self.parse_xml(f'<w:abstractNum {ns} w:abstractNumId="{aid}"><w:multiLevelType w:val="multilevel"/>{levels}</w:abstractNum>')
+        el = self.parse_xml(f'<w:abstractNum {ns} w:abstractNumId="{aid}"><w:multiLevelType w:val="multilevel"/>'
+                            f"{levels}</w:abstractNum>")
         first_num = self.root.find(_w("num"))
         if first_num is not None:
             first_num.addprevious(el)
@@ -246,7 +257,8 @@ class _DocxNumbering:
     def _num(self, ns: str, aid: int, restart: bool = False, nid: int | None = None) -> int:
         nid = nid or (aid + 100)
         override = '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>' if restart else ""
-        self.root.append(self.parse_xml(f'<w:num {ns} w:numId="{nid}"><w:abstractNumId w:val="{aid}"/>{override}</w:num>'))
+        self.root.append(
+            self.parse_xml(f'<w:num {ns} w:numId="{nid}"><w:abstractNumId w:val="{aid}"/>{override}</w:num>'))
         return nid
 
     def new_decimal_list(self) -> int:
@@ -312,7 +324,8 @@ def _docx_table(document, table: Table, st: DocxStyle, numbering: _DocxNumbering
                         decimal_list = numbering.new_decimal_list()
                     num_id = decimal_list
                     paras = [text[m.end():]]
-            if st.multi_para and cell.role in ("header", "group", "label") and 4 <= len(paras[0]) <= 12 and rng.random() < 0.6:
+            if (st.multi_para and cell.role in ("header", "group", "label") and 4 <= len(paras[0]) <= 12
+                    and rng.random() < 0.6):
                 k = len(paras[0]) // 2
                 paras = [paras[0][:k], paras[0][k:]]
             first = target.paragraphs[0]
@@ -372,7 +385,8 @@ def render_docx(report: Report, st: DocxStyle, rng: random.Random) -> bytes:
 def soffice() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
-        raise SystemExit("LibreOffice (soffice) is needed to write PDF/DOC fixtures: apt-get install libreoffice-writer-nogui")
+        raise SystemExit(
+            "LibreOffice (soffice) is needed to write PDF/DOC fixtures: apt-get install libreoffice-writer-nogui")
     return exe
 
 
@@ -456,7 +470,8 @@ def _html_quirks(st: HtmlStyle) -> list[str]:
 
 def _docx_quirks(st: DocxStyle) -> list[str]:
     q = ["merged-cells"]
-    q += [name for name, on in (("auto-numbering" + ("" if st.numbering_rows else ":headings"), st.numbering), ("multi-paragraph-cells", st.multi_para),
+    q += [name for name, on in (("auto-numbering" + ("" if st.numbering_rows else ":headings"), st.numbering),
+                                ("multi-paragraph-cells", st.multi_para),
                                 ("letter-spaced-digits", st.spaced_digits), ("page-number-footer", st.footer),
                                 ("repeated-header-rows", st.repeat_header)) if on]
     if st.blank:
@@ -494,7 +509,8 @@ def cases() -> list[Case]:
         hs, ds, ps = seed_html[i % 5], seed_docx[i % 5], seed_pdf[i % 5]
         out.append(Case(f"seed{i:02d}_html", "html", gold, _html_quirks(hs), src, _html_case(hs, gold)))
         out.append(Case(f"seed{i:02d}_docx", "docx", gold, _docx_quirks(ds), src, _docx_case(ds)))
-        out.append(Case(f"seed{i:02d}_pdf", "pdf", gold, _docx_quirks(ps) + ["table-crosses-page"], src, _docx_case(ps, docx_to_pdf)))
+        out.append(Case(f"seed{i:02d}_pdf", "pdf", gold, _docx_quirks(ps) + ["table-crosses-page"], src,
+                        _docx_case(ps, docx_to_pdf)))
     gen = [
         ("html", HtmlStyle(charset="gbk", meta="http-equiv", word=True, split_spans=True, meta_table=True), 0),
         ("html", HtmlStyle(js="write", layout=True), 2),
@@ -519,7 +535,8 @@ def cases() -> list[Case]:
         elif fmt == "docx":
             out.append(Case(name, fmt, gold, _docx_quirks(st), src, _docx_case(st)))  # type: ignore[arg-type]
         elif fmt == "pdf":
-            out.append(Case(name, fmt, gold, _docx_quirks(st) + ["table-crosses-page"], src, _docx_case(st, docx_to_pdf)))  # type: ignore[arg-type]
+            quirks = _docx_quirks(st) + ["table-crosses-page"]  # type: ignore[arg-type]
+            out.append(Case(name, fmt, gold, quirks, src, _docx_case(st, docx_to_pdf)))  # type: ignore[arg-type]
         else:
             quirks = _docx_quirks(st) + (["wps-extension (a Word 97 binary named .wps)"] if fmt == "wps" else [])  # type: ignore[arg-type]
             out.append(Case(name, fmt, gold, quirks, src, _docx_case(st, docx_to_doc)))  # type: ignore[arg-type]
@@ -535,7 +552,8 @@ def write_case(case: Case, out_dir: Path) -> Path:
     path.write_bytes(data)
     gold = dict(case.gold)
     gold["_case"] = {"format": case.fmt, "quirks": case.quirks, "source": case.source}
-    (out_dir / f"{case.name}.gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out_dir / f"{case.name}.gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1) + "\n",
+                                                     encoding="utf-8")
     return path
 
 
@@ -613,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_bad:
         if good_docx is None:
             first = cases()[1]
-            good_docx = render_docx(build_report(_for_render(first.gold), random.Random(0)), DocxStyle(), random.Random(0))
+            good_docx = render_docx(build_report(_for_render(first.gold), random.Random(0)), DocxStyle(),
+                                    random.Random(0))
         write_bad(args.out, good_docx)
         print("bad/: corrupt.docx not_a_pdf.pdf scanned.pdf encrypted.pdf report.doc corrupt.doc")
     return 0

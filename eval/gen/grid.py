@@ -199,19 +199,20 @@ def part2_table(gold: Mapping[str, Value], template: TemplateName = "2021", blan
         rows = [
             _section("第二十条第（一）项"),
             _heads(*three),
-            [GridCell("规章")] + [_v(g, f"{t}.rules.{k}", blank) for k in ("new_made", "new_published", "total_published")],
+            [GridCell("规章")]
+            + [_v(g, f"{t}.rules.{k}", blank) for k in ("new_made", "new_published", "total_published")],
             [GridCell("规范性文件")]
             + [_v(g, f"{t}.normative_docs.{k}", blank) for k in ("new_made", "new_published", "total_published")],
             _section("第二十条第（五）项"),
             _heads(*decision),
-            [GridCell("行政许可"), _v(g, f"{t}.licensing.prev_year_items", blank), _v(g, f"{t}.licensing.change", blank),
-             _v(g, "active.licensing", blank)],
+            [GridCell("行政许可"), _v(g, f"{t}.licensing.prev_year_items", blank),
+             _v(g, f"{t}.licensing.change", blank), _v(g, "active.licensing", blank)],
             [GridCell("其他对外管理服务事项"), _v(g, f"{t}.other_admin_services.prev_year_items", blank),
              _v(g, f"{t}.other_admin_services.change", blank), _v(g, f"{t}.other_admin_services.decisions", blank)],
             _section("第二十条第（六）项"),
             _heads(*decision),
-            [GridCell("行政处罚"), _v(g, f"{t}.punishment.prev_year_items", blank), _v(g, f"{t}.punishment.change", blank),
-             _v(g, "active.punishment", blank)],
+            [GridCell("行政处罚"), _v(g, f"{t}.punishment.prev_year_items", blank),
+             _v(g, f"{t}.punishment.change", blank), _v(g, "active.punishment", blank)],
             [GridCell("行政强制"), _v(g, f"{t}.coercion.prev_year_items", blank), _v(g, f"{t}.coercion.change", blank),
              _v(g, "active.coercion", blank)],
             _section("第二十条第（八）项"),
@@ -229,7 +230,8 @@ def part2_table(gold: Mapping[str, Value], template: TemplateName = "2021", blan
         _section("第二十条第（一）项"),
         _heads(*three),
         [GridCell("规章")] + [_v(g, f"active.rules.{k}", blank) for k in ("issued", "repealed", "in_force")],
-        [GridCell("行政规范性文件")] + [_v(g, f"active.normative_docs.{k}", blank) for k in ("issued", "repealed", "in_force")],
+        [GridCell("行政规范性文件")]
+        + [_v(g, f"active.normative_docs.{k}", blank) for k in ("issued", "repealed", "in_force")],
         _section("第二十条第（五）项"),
         _heads("本年处理决定数量", last_span=3),
         [GridCell("行政许可"), _v(g, "active.licensing", blank, colspan=3)],
@@ -256,7 +258,8 @@ _GROUPS_2021: tuple[tuple[str, tuple[str, ...]], ...] = (
 PART3_LABELS: dict[str, str] = {r.key: r.label for r in ROWS} | {"partial": PARTIAL_LABEL}
 
 
-def part3_table(gold: Mapping[str, Value], template: TemplateName = "2021", blank: str = "", corner: str = PART3_NOTE) -> Table:
+def part3_table(gold: Mapping[str, Value], template: TemplateName = "2021", blank: str = "",
+                corner: str = PART3_NOTE) -> Table:
     keys = [r.key for r in rows_for(template)]
     header = [
         [GridCell(corner, rowspan=3, colspan=3, role="corner"), GridCell("申请人情况", colspan=7, role="header")],
@@ -369,8 +372,10 @@ def _fee_sentence(rng: random.Random, n: Value) -> str:
     if n is None:
         return ""
     if n == 0:
-        return rng.choice(("本年度未收取信息处理费。", "未收取任何信息处理费用。", "全年未收取政府信息公开信息处理费。"))
-    return rng.choice((f"本年度共收取信息处理费{n}元。", f"依据《政府信息公开信息处理费管理办法》收取信息处理费{n}元。"))
+        return rng.choice(("本年度未收取信息处理费。", "未收取任何信息处理费用。",
+                           "全年未收取政府信息公开信息处理费。"))
+    return rng.choice((f"本年度共收取信息处理费{n}元。",
+                       f"依据《政府信息公开信息处理费管理办法》收取信息处理费{n}元。"))
 
 
 def _training_sentence(rng: random.Random, me: str, n: Value) -> str:

@@ -158,7 +158,8 @@ def render_cells(report: Report, gold: Gold, rng: random.Random) -> Rendering:
         report = _map_labels(report, lambda c: c.with_text("") if c.role == "corner" else c)
     if rng.random() < 0.3:
         flags.append("spaced-sections")
-        report = _map_labels(report, lambda c: c.with_text(c.text.replace("第二十条", "第二十条  ")) if c.role == "section" else c)
+        report = _map_labels(
+            report, lambda c: c.with_text(c.text.replace("第二十条", "第二十条  ")) if c.role == "section" else c)
     wrap_p = 0.5 if rng.random() < 0.4 else 0.0
     if wrap_p:
         flags.append("wrapped")
@@ -198,7 +199,8 @@ def pipes_table(table: Table) -> list[str]:
 
 def _truncate_part4(table: Table) -> Table:
     rows = [list(r) for r in table.rows]
-    rows[1] = [c.with_text(c.text[:2]) if i and c.text in ("结果纠正", "其他结果", "尚未审结") else c for i, c in enumerate(rows[1])]
+    rows[1] = [c.with_text(c.text[:2]) if i and c.text in ("结果纠正", "其他结果", "尚未审结") else c
+               for i, c in enumerate(rows[1])]
     rows[2] = [c.with_text(c.text[:2]) for c in rows[2]]
     return Table(rows, table.header_rows, table.name)
 
@@ -338,7 +340,8 @@ def render_markdown(report: Report, gold: Gold, rng: random.Random) -> Rendering
         for r, row in enumerate(rows):
             if brk is not None and r == brk:
                 # the page break ends the table; the rest is a new table (one column short)
-                lines += _md_table(table_rows) + ["", rng.choice(("", "- {} -", "— {} —")).format(rng.randint(2, 6)), ""]
+                footer = rng.choice(("", "- {} -", "— {} —")).format(rng.randint(2, 6))
+                lines += _md_table(table_rows) + ["", footer, ""]
                 table_rows = []
                 flags.append("page-break")
             table_rows.append(_drop_first_empty(row) if brk is not None and r >= brk else row)
@@ -394,7 +397,8 @@ def render_digits(report: Report, gold: Gold, rng: random.Random) -> Rendering:
     lines = [
         "首页 > 政务公开 > 政府信息公开年报",
         report.title,
-        f"发布时间：{year + 1}-01-{rng.randint(10, 31):02d}　来源：{gold['meta.agency']}　浏览次数：{rng.randint(20, 3000)}",
+        f"发布时间：{year + 1}-01-{rng.randint(10, 31):02d}　来源：{gold['meta.agency']}"
+        f"　浏览次数：{rng.randint(20, 3000)}",
         "【字体：大 中 小】",
     ]
     indent = "\u3000\u3000" if rng.random() < 0.5 else ""
@@ -539,7 +543,8 @@ def render_pdf(report: Report, gold: Gold, rng: random.Random) -> Rendering:
                 texts = [c.text for c in vals]
                 for i, c in enumerate(vals):
                     v = gold.get(c.key or "")
-                    if annotated < 2 and isinstance(v, int) and v >= 3 and rng.random() < 0.35 and c.key and "change" not in c.key:
+                    if (annotated < 2 and isinstance(v, int) and v >= 3 and rng.random() < 0.35 and c.key
+                            and "change" not in c.key):
                         note = rng.choice(_NOTES.get(c.key.split(".")[1], ("（其中{k}件已公开）",)))
                         texts[i] = f"{texts[i]}{note.format(k=rng.randint(1, v - 1))}"
                         tricky.append(c.key)
@@ -626,7 +631,9 @@ def render_pdf(report: Report, gold: Gold, rng: random.Random) -> Rendering:
 
 # --- ocr: OCR'd markdown ----------------------------------------------------------------
 
-_OCR_CONFUSIONS = {"开": "幵", "秘": "袐", "审": "宙", "复": "夏", "理": "埋", "申": "甲", "结": "洁", "处": "外", "予": "子"}
+_OCR_CONFUSIONS = {
+    "开": "幵", "秘": "袐", "审": "宙", "复": "夏", "理": "埋", "申": "甲", "结": "洁", "处": "外", "予": "子",
+}
 
 
 def _misread(text: str, rng: random.Random, p: float) -> str:
@@ -690,7 +697,8 @@ def render_ocr(report: Report, gold: Gold, rng: random.Random) -> Rendering:
             if not stray_done and len(rows) >= 3 and rng.random() < 0.5:
                 at = rng.randint(1, len(rows) - 1)
                 stray = [f"数据{i + 1}" for i in range(n)] if rng.random() < 0.5 else (
-                    [""] * (n - 7) + ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"] if n >= 7 else [f"数据{i + 1}" for i in range(n)]
+                    [""] * (n - 7) + ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+                    if n >= 7 else [f"数据{i + 1}" for i in range(n)]
                 )
                 rows.insert(at, stray)
                 stray_done = True
@@ -701,7 +709,8 @@ def render_ocr(report: Report, gold: Gold, rng: random.Random) -> Rendering:
     text = "\n".join(lines) + "\n"
     forced = ""
     if "幵" not in text and "袐" not in text:
-        text = text.replace("予以公开", "予以公幵", 1) if "予以公开" in text else text.replace("国家秘密", "国家袐密", 1)
+        text = (text.replace("予以公开", "予以公幵", 1) if "予以公开" in text
+                else text.replace("国家秘密", "国家袐密", 1))
         forced = "+forced-misread"
     return Rendering(text, f"misread={p:.2f}" + ("+stray-header" if stray_done else "") + forced)
 
@@ -736,7 +745,8 @@ def _spans(text: str, rng: random.Random, split: bool) -> str:
 
 
 def _html_table(table: Table, rng: random.Random, lang_spans: bool = True) -> list[str]:
-    out = ["<table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0 style='border-collapse:collapse;border:none'>"]
+    out = ["<table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0 "
+           "style='border-collapse:collapse;border:none'>"]
     for row in table.rows:
         out.append("<tr>")
         for c in row:
@@ -754,7 +764,8 @@ def _html_table(table: Table, rng: random.Random, lang_spans: bool = True) -> li
             elif c.role == "value" and not lang_spans:
                 inner = f"<p class=MsoNormal align=center>{html.escape(c.text)}</p>"
             else:
-                inner = f"<p class=MsoNormal align=center>{_spans(c.text.replace(chr(10), ''), rng, c.role != 'value')}</p>"
+                spans = _spans(c.text.replace(chr(10), ""), rng, c.role != "value")
+                inner = f"<p class=MsoNormal align=center>{spans}</p>"
             out.append(f"<td{attrs}>{inner}</td>")
         out.append("</tr>")
     out.append("</table>")
@@ -771,18 +782,22 @@ def render_html(report: Report, gold: Gold, rng: random.Random) -> Rendering:
     body: list[str] = [
         "<table class=\"xxgk_table\" width=\"100%\">",
         f"<tr><td class=\"t1\">名　　称：</td><td colspan=3>{html.escape(report.title)}</td></tr>",
-        f"<tr><td class=\"t1\">索 引 号：</td><td>{rng.randint(10**8, 10**9 - 1)}/{year + 1}-{rng.randint(1, 99999):05d}</td>"
+        "<tr><td class=\"t1\">索 引 号：</td>"
+        f"<td>{rng.randint(10**8, 10**9 - 1)}/{year + 1}-{rng.randint(1, 99999):05d}</td>"
         f"<td class=\"t1\">发布机构：</td><td>{html.escape(str(gold['meta.agency']))}</td></tr>",
-        f"<tr><td class=\"t1\">发文日期：</td><td>{year + 1}-01-{rng.randint(10, 31):02d}</td><td class=\"t1\">主题分类：</td><td>政务公开</td></tr>",
+        f"<tr><td class=\"t1\">发文日期：</td><td>{year + 1}-01-{rng.randint(10, 31):02d}</td>"
+        "<td class=\"t1\">主题分类：</td><td>政务公开</td></tr>",
         "</table>",
         "<div class=WordSection1 style='layout-grid:15.6pt'>",
-        f"<p class=MsoNormal align=center style='text-align:center'><b><span style='font-size:18.0pt;font-family:方正小标宋简体'>{html.escape(report.title)}</span></b></p>",
+        "<p class=MsoNormal align=center style='text-align:center'>"
+        f"<b><span style='font-size:18.0pt;font-family:方正小标宋简体'>{html.escape(report.title)}</span></b></p>",
     ]
     para = "<p class=MsoNormal style='text-indent:32.0pt;line-height:28.0pt'>{}</p>"
     for p in report.intro:
         body.append(para.format(_spans(p, rng, False)))
     for part in report.parts:
-        body.append(f"<p class=MsoNormal style='text-indent:32.0pt'><span style='font-family:黑体'>{html.escape(part.heading)}</span></p>")
+        body.append(f"<p class=MsoNormal style='text-indent:32.0pt'><span style='font-family:黑体'>"
+                    f"{html.escape(part.heading)}</span></p>")
         for p in part.paragraphs:
             body.append(para.format(_spans(p, rng, False)))
         if part.table:
@@ -796,7 +811,8 @@ def render_html(report: Report, gold: Gold, rng: random.Random) -> Rendering:
         doc = head + "<body lang=ZH-CN style='text-justify-trim:punctuation'>\n" + content + "\n</body>\n</html>\n"
     elif wrapper == "docwrite":
         js = content.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        doc = head + f"<body>\n<div id=\"zoom\">\n<script type=\"text/javascript\">\ndocument.write(\"{js}\");\n</script>\n</div>\n</body>\n</html>\n"
+        doc = head + (f"<body>\n<div id=\"zoom\">\n<script type=\"text/javascript\">\ndocument.write(\"{js}\");\n"
+                      "</script>\n</div>\n</body>\n</html>\n")
     else:
         payload = json.dumps({"title": report.title, "content": content}, ensure_ascii=rng.random() < 0.5)
         doc = head + (
@@ -855,7 +871,8 @@ def render_variants(report: Report, gold: Gold, rng: random.Random) -> Rendering
     rep = _map_labels(report, fix)
     if "legal-person-headers" in chosen:
         style = rng.choice(("法人或其他组织（{}）", "法人或其他组织-{}", "法人或其他组织{}"))
-        rep = replace(rep, parts=[replace(p, table=_flatten_applicant_header(p.table, style)) if p.table else p for p in rep.parts])
+        rep = replace(rep, parts=[replace(p, table=_flatten_applicant_header(p.table, style)) if p.table else p
+                                  for p in rep.parts])
     base = rng.choice(PLAIN_LAYOUTS)
     out = RENDERERS[base](rep, gold, rng)
     out.variant = f"{base}:" + "+".join(chosen)
@@ -971,7 +988,8 @@ def write_corpus(out_dir: Path, n: int, seed: int) -> dict[str, int]:
     for layout, idx in plan(n):
         stem, rendering, gold = make_case(layout, idx, seed)
         (out_dir / f"{stem}{rendering.ext}").write_bytes(rendering.data())
-        (out_dir / f"{stem}.gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=0, separators=(",", ":")) + "\n", encoding="utf-8")
+        (out_dir / f"{stem}.gold.json").write_text(
+            json.dumps(gold, ensure_ascii=False, indent=0, separators=(",", ":")) + "\n", encoding="utf-8")
         counts[layout] = counts.get(layout, 0) + 1
     return counts
 

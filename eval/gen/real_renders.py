@@ -9,12 +9,14 @@ back by other programs:
 
 | file | ``_case.layout`` | made by |
 |---|---|---|
-| ``<name>-pdf.pdf`` | ``pdf-print`` | Chromium headless ``--print-to-pdf`` of the page's article (read by gkllm's PDF reader) |
+| ``<name>-pdf.pdf`` | ``pdf-print`` | Chromium headless ``--print-to-pdf`` of the page's article |
 | ``<name>-pdftotext.txt`` | ``pdftotext`` | ``pdftotext -enc UTF-8`` of that PDF |
 | ``<name>-pdflayout.txt`` | ``pdftotext-layout`` | ``pdftotext -layout -enc UTF-8`` of that PDF |
-| ``<name>-lopdf.pdf`` | ``pdf-soffice`` | LibreOffice headless: the same article HTML opened in Writer, exported as PDF |
+| ``<name>-lopdf.pdf`` | ``pdf-soffice`` | LibreOffice headless: the article HTML opened in Writer, exported as PDF |
 | ``<name>-lopdftotext.txt`` | ``pdftotext-soffice`` | ``pdftotext`` of the LibreOffice PDF |
 | ``<name>-lopdflayout.txt`` | ``pdftotext-layout-soffice`` | ``pdftotext -layout`` of the LibreOffice PDF |
+
+The two PDFs are read by gkllm's PDF reader.
 
 Each gold is the page's gold with ``_case.layout`` set to the tag above and
 ``_case.derived_from`` saying which page, tool, version and command made it.
@@ -228,7 +230,8 @@ def pdftotext(tools: Tools, pdf_path: Path, layout: bool) -> str:
 
 
 def stabilize_pdf(data: bytes) -> bytes:
-    """Fixed dates, document IDs and LibreOffice's /DocChecksum (of the dated file), same lengths (so every xref offset stays right)."""
+    """Fixed dates, document IDs and LibreOffice's /DocChecksum (of the dated file), same lengths
+    (so every xref offset stays right)."""
 
     def fixed_date(m: re.Match) -> bytes:
         digits = re.sub(rb"\d", b"0", m.group(2))
@@ -238,7 +241,8 @@ def stabilize_pdf(data: bytes) -> bytes:
     data = re.sub(rb"(<x[am]p:(?:CreateDate|ModifyDate|MetadataDate)>)(\d{4}-\d\d-\d\d)(T[^<]*<)",
                   lambda m: m.group(1) + b"2000-01-01" + re.sub(rb"\d", b"0", m.group(3)), data)
     data = re.sub(rb"(/ID\s*\[\s*)<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>",
-                  lambda m: m.group(0).replace(m.group(2), b"0" * len(m.group(2))).replace(m.group(3), b"0" * len(m.group(3))),
+                  lambda m: m.group(0).replace(m.group(2), b"0" * len(m.group(2)))
+                                      .replace(m.group(3), b"0" * len(m.group(3))),
                   data)
     data = re.sub(rb"(/DocChecksum\s*/)([0-9A-Fa-f]+)", lambda m: m.group(1) + b"0" * len(m.group(2)), data)
     data = re.sub(rb"(xmpMM:(?:DocumentID|InstanceID)>uuid:)([0-9a-fA-F-]+)",
@@ -308,11 +312,14 @@ def render_page(page: Path, out: Path, tools: Tools, max_kb: int, work: Path) ->
     derived: list[Derived] = []
 
     renders = [("pdf", "pdf-print", chromium_pdf, CHROMIUM_BODY_MARGIN,
-                f"{cut}; {v['chromium']}: FONTCONFIG_FILE=(system fonts.conf minus Noto CJK, so CJK text is WenQuanYi Zen Hei TrueType; body margin-left 0.8cm) chromium {flags} --user-data-dir=TMP --print-to-pdf=OUT.pdf file:///…/article.html",
+                f"{cut}; {v['chromium']}: FONTCONFIG_FILE=(system fonts.conf minus Noto CJK, so CJK text is "
+                f"WenQuanYi Zen Hei TrueType; body margin-left 0.8cm) chromium {flags} --user-data-dir=TMP "
+                "--print-to-pdf=OUT.pdf file:///…/article.html",
                 "pdftotext", "pdftotext-layout")]
     if tools.soffice:
         renders.append(("lopdf", "pdf-soffice", soffice_pdf, "0",
-                        f"{cut}; {v['soffice']}: soffice --headless --norestore {' '.join(repr(a) if ' ' in a else a for a in SOFFICE_ARGS)} article.html",
+                        f"{cut}; {v['soffice']}: soffice --headless --norestore "
+                        f"{' '.join(repr(a) if ' ' in a else a for a in SOFFICE_ARGS)} article.html",
                         "pdftotext-soffice", "pdftotext-layout-soffice"))
     for suffix, tag, render, body_margin, how, text_tag, layout_tag in renders:
         html_path = work / f"{stem}-{suffix}-article.html"
@@ -329,7 +336,8 @@ def render_page(page: Path, out: Path, tools: Tools, max_kb: int, work: Path) ->
         layout = pdftotext(tools, pdf_path, layout=True)
         lost = missing_numbers(plain, gold)
         if lost:
-            lines.append(f"DROPPED {stem}-{suffix}.* ({tag}): table numbers not printed in the PDF's text: {', '.join(lost)}")
+            lines.append(
+                f"DROPPED {stem}-{suffix}.* ({tag}): table numbers not printed in the PDF's text: {', '.join(lost)}")
             continue
         if len(pdf) > max_kb * 1024:
             lines.append(f"DROPPED {stem}-{suffix}.pdf ({tag}): {len(pdf) // 1024} KB > --max-kb {max_kb}")
@@ -341,7 +349,8 @@ def render_page(page: Path, out: Path, tools: Tools, max_kb: int, work: Path) ->
             if lost:
                 lines.append(f"DROPPED {name} ({ttag}): table numbers missing: {', '.join(lost)}")
                 continue
-            derived.append(Derived(name, ttag, f"{how}; then {v['pdftotext']}: pdftotext -enc UTF-8{flag} OUT.pdf OUT.txt",
+            derived.append(Derived(name, ttag,
+                                   f"{how}; then {v['pdftotext']}: pdftotext -enc UTF-8{flag} OUT.pdf OUT.txt",
                                    text.encode("utf-8")))
     for d in derived:
         wrote = _write(out / d.name, d.data)
@@ -354,7 +363,8 @@ def render_page(page: Path, out: Path, tools: Tools, max_kb: int, work: Path) ->
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.gen.real_renders", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT_DIR, help="where the derived cases go (default: eval/cases/real)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_DIR,
+                    help="where the derived cases go (default: eval/cases/real)")
     ap.add_argument("--src", type=Path, default=None, help="where the *-page.html + gold are (default: --out)")
     ap.add_argument("--only", default=None, help="only pages whose name contains this")
     ap.add_argument("--no-soffice", action="store_true", help="skip the LibreOffice set")

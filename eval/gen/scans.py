@@ -14,10 +14,14 @@ saying how the file was made):
 | file | made of |
 |---|---|
 | ``<name>-scan.pdf`` | every page of ``<name>-pdf.pdf``, scanned (JPEG in an image-only PDF) |
-| ``<name>-loscan.pdf`` | every page of ``<name>-lopdf.pdf``, scanned; in some reports one page was fed sideways (90°) or upside down (180°) |
+| ``<name>-loscan.pdf`` | every page of ``<name>-lopdf.pdf``, scanned; in some reports one page was fed turned (below) |
 | ``<name>-tiff.tif`` | (some reports) a multi-page TIFF, 1 bit (CCITT G4), as office scanners write |
 | ``<name>-mixed.pdf`` | (some reports) the text PDF with its part-3 pages replaced by scans |
-| ``<name>-part3.png`` | (some reports) the part-3 table alone as a picture pasted into a page (150 dpi, no scanner noise), cut from the pages and stacked: gold = part 3's values, every other key null |
+| ``<name>-part3.png`` | (some reports) the part-3 table alone as a picture pasted into a page (below) |
+
+A page fed turned went in sideways (90°) or upside down (180°). The part-3 picture
+(150 dpi, no scanner noise) is cut from the pages and stacked; its gold holds part 3's
+values, every other key null.
 
 Seeded by the file name, so a re-run writes the same bytes. CI does not run this
 script: its outputs are committed test data.
@@ -130,7 +134,8 @@ def mixed_pdf(text_pdf: Path, scans: dict[int, bytes], dpi: int = DPI) -> bytes:
 
 
 def _fix_ids(data: bytes) -> bytes:
-    """pdfium writes a random /ID and the time; overwrite them in place (same length) so a re-run gives the same bytes."""
+    """pdfium writes a random /ID and the time; overwrite them in place (same length) so a re-run gives
+    the same bytes."""
     import re
 
     def zero(m: "re.Match[bytes]") -> bytes:
@@ -210,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     import pypdfium2
     from PIL import Image
 
-    tools = f"pypdfium2 {pypdfium2.PYPDFIUM_INFO} (pdfium {pypdfium2.PDFIUM_INFO}), OpenCV {cv2.__version__}, Pillow {Image.__version__}"
+    tools = (f"pypdfium2 {pypdfium2.PYPDFIUM_INFO} (pdfium {pypdfium2.PDFIUM_INFO}), OpenCV {cv2.__version__}, "
+             f"Pillow {Image.__version__}")
     for gold_path in sorted(args.src.glob("*-page.gold.json")):
         name = gold_path.name[: -len("-page.gold.json")]
         if args.only not in name:
@@ -235,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"p{i + 1}: {angle:+.2f}°" + (f", fed turned {turn}°" if turn else "") + f", JPEG q{q}")
             how = (f"{src.name} (gold: {name}-page.gold.json) by eval/gen/scans.py: each page rendered by {tools} at "
                    f"{DPI} dpi in gray, paper tone and ink contrast lowered, turned by a small angle, Gaussian blur "
-                   f"σ 0.5-0.9, Gaussian noise σ 1.5-3.5, written as JPEG in an image-only PDF (Pillow); " + "; ".join(notes))
+                   f"σ 0.5-0.9, Gaussian noise σ 1.5-3.5, written as JPEG in an image-only PDF (Pillow); "
+                   + "; ".join(notes))
             if write(args.out / f"{stem}.pdf", image_pdf(jpegs)):
                 print("wrote", stem + ".pdf")
             write_gold(args.out / f"{stem}.gold.json", gold, how)

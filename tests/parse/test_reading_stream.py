@@ -29,8 +29,8 @@ def test_crawler_text_with_no_line_structure() -> None:
             " 申请人情况 自然人 法人或其他组织 总计 商业 企业 其他 一、本年新收政府信息公开申请数量 690000069"
             "二、上年结转政府信息公开申请数量 0000000三、本年度办理结果 （一）予以公开 230000023（二）部分公开"
             "（区分处理的，只计这一情形，不计其他情形） 9000009（三）不予公开 1.属于国家秘密 00000002.其他法律行政法规"
-            "禁止公开 3700000372.没有现成信息 四、政府信息公开行政复议、行政诉讼情况 行政复议 行政诉讼 结果维持 结果纠正 "
-            "其他结果 尚未审结 总计 10 0 1 200 0 0 0 0 0 0 00 五、存在的主要问题及改进情况 无。")
+            "禁止公开 3700000372.没有现成信息 四、政府信息公开行政复议、行政诉讼情况 行政复议 行政诉讼 结果维持 "
+            "结果纠正 其他结果 尚未审结 总计 10 0 1 200 0 0 0 0 0 0 00 五、存在的主要问题及改进情况 无。")
     r = read(text)
     assert r.get("active.rules.in_force") == 0 and r.get("active.normative_docs.in_force") == 5
     assert r.get("active.licensing") == 308
@@ -70,7 +70,8 @@ def test_stacked_labels_then_their_rows_in_order() -> None:
 
 def test_a_label_column_printed_after_its_numbers() -> None:
     # plain pdftotext of some PDFs: the numbers of three rows, then the three labels
-    nums = "\n".join(["5", "0", "0", "0", "0", "0", "5"] + ["1", "0", "0", "0", "0", "0", "1"] + ["3"] + ["0"] * 5 + ["3"])
+    nums = "\n".join(["5", "0", "0", "0", "0", "0", "5"] + ["1", "0", "0", "0", "0", "0", "1"]
+                     + ["3"] + ["0"] * 5 + ["3"])
     text = PART3 + nums + ("\n一、本年新收政府信息公开申请数量\n二、上年结转政府信息公开申请数量\n（一）予以公开\n"
                            "（二）部分公开 0 0 0 0 0 0 0\n")
     r = read(text)
@@ -109,8 +110,8 @@ def test_a_page_footer_inside_a_row_is_not_a_cell() -> None:
 
 
 def test_prose_settles_a_glued_part_two_run() -> None:
-    text = ("本年度制定规范性文件15件，废止规范性文件6件。\n二、主动公开政府信息情况\n第二十条第（一）项 信息内容 本年制发件数 "
-            "本年废止件数 现行有效件数 规章000行政规范性文件15621第二十条第（五）项\n" + PART3 +
+    text = ("本年度制定规范性文件15件，废止规范性文件6件。\n二、主动公开政府信息情况\n第二十条第（一）项 信息内容 "
+            "本年制发件数 本年废止件数 现行有效件数 规章000行政规范性文件15621第二十条第（五）项\n" + PART3 +
             "一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0\n")
     r = read(text)
     assert [r.get(f"active.normative_docs.{k}") for k in ("issued", "repealed", "in_force")] == [15, 6, 21]

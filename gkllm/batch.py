@@ -36,7 +36,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Generator, Iterable, Sequence
 
 from .errors import GkllmError, InputError
 from .ingest import open_regular
@@ -126,7 +126,7 @@ class Summary:
         (``limit`` of each: a national batch can have thousands; the outputs that hold tables list them all)."""
         if self.across is None:
             return []
-        out = []
+        out: list[str] = []
         for lines, what in (([p.line() for p in self.across.failed], "R6 failures"),
                             (self.across.grouping.notes(), "agency name decisions")):
             out += lines[:limit]
@@ -376,7 +376,7 @@ def run_batch(files: Sequence[Path], sink: Any, *, mode: str = "hybrid", jobs: i
     extracted: list[Any] = []  # this run's reports, as R6 sees them
     try:
         readable = [w for w in todo if w[0] not in unreadable]
-        outcomes: Iterator[Any]
+        outcomes: Generator[Any, None, None]
         if engine == "ray":
             from .distributed import ray_outcomes
 
@@ -458,7 +458,8 @@ def _record(rec: dict[str, Any], sink: Any, summary: Summary, on_error: Callable
 # -- the local engine: threads or processes --------------------------------------------------
 
 
-def _local_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any, summary: Summary) -> Iterator[Any]:
+def _local_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any,
+                    summary: Summary) -> Generator[Any, None, None]:
     """Every report of ``todo`` extracted on this machine, as it finishes.
 
     One job runs in this process. More run in worker processes, except when the
@@ -479,7 +480,7 @@ def _local_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any, summary
     return _thread_outcomes(todo, mode=mode, jobs=jobs, llm=llm, summary=summary)
 
 
-def _nothing() -> Iterator[Any]:
+def _nothing() -> Generator[Any, None, None]:
     yield None  # ready
 
 
@@ -491,7 +492,7 @@ def _embedded_llm() -> bool:
 
 
 def _thread_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any,
-                     summary: Summary) -> Iterator[Any]:
+                     summary: Summary) -> Generator[Any, None, None]:
     from .parallel import extract_one, failure
 
     client = llm
@@ -537,7 +538,7 @@ def _thread_outcomes(todo: list[Work], *, mode: str, jobs: int, llm: Any,
 
 
 def _process_outcomes(todo: list[Work], *, mode: str, procs: int, threads: int, llm_config: Any,
-                      summary: Summary) -> Iterator[Any]:
+                      summary: Summary) -> Generator[Any, None, None]:
     """Chunks of ``threads`` reports (one in parser mode) handed to ``procs`` worker processes.
 
     A worker that dies (killed, out of memory, a crash in a C library) breaks

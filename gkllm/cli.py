@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import click
 
 from . import __version__
 from .errors import GkllmError
-from .pipeline import MODES, extract
+from .pipeline import MODES, Mode, extract
 
 
 def _fail(source: str, err: BaseException) -> str:
@@ -313,8 +313,8 @@ def compare_cmd(a: str, b: str, mode: str, no_llm: bool, changed: bool, as_json:
         click.echo("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
     click.echo("")
     click.echo(r6_note)
-    for r in results:
-        click.echo(f"  {r.scope:<15} {r.status:<15} {r.detail}")
+    for res in results:
+        click.echo(f"  {res.scope:<15} {res.status:<15} {res.detail}")
 
 
 def _cell(v: Any, signed: bool = False) -> str:
@@ -342,9 +342,9 @@ def _cell(v: Any, signed: bool = False) -> str:
 @click.option("--save-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write report.json to this file (how a committed baseline is regenerated).")
 @click.option("--no-cache", is_flag=True, help="Ask the LLM again: cached answers are neither read nor written.")
-def eval_cmd(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, max_wrong: int | None, pattern: str | None, save_json: Path | None,
-             no_cache: bool) -> None:
+def eval_cmd(cases_dir: Path | None, mode: Mode | Literal["all"], model: str | None, out_dir: Path,
+             baseline: Path | None, min_accuracy: float | None, max_wrong: int | None, pattern: str | None,
+             save_json: Path | None, no_cache: bool) -> None:
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval
 

@@ -54,6 +54,11 @@ def _number(v: Any) -> float | int | None:
     return None
 
 
+def _year(v: Any) -> int | None:
+    year = _number(v)
+    return int(year) if year is not None else None
+
+
 def _get(nested: Mapping[str, Any], key: str) -> Any:
     node: Any = nested
     for part in key.split("."):
@@ -66,7 +71,7 @@ def _get(nested: Mapping[str, Any], key: str) -> Any:
 def from_data(key: str, file: str, data: Mapping[str, Any]) -> YearReport:
     """From a report's JSON form (``Report.to_json_dict()``)."""
     meta = data.get("meta") or {}
-    return YearReport(key, file, meta.get("agency"), _number(meta.get("year")),
+    return YearReport(key, file, meta.get("agency"), _year(meta.get("year")),
                       {k: _number(_get(data, k)) for k in R6_KEYS})
 
 
@@ -77,8 +82,7 @@ def from_record(key: str, rec: Mapping[str, Any]) -> YearReport | None:
     if isinstance(rec.get("meta"), Mapping):
         return from_data(key, str(rec.get("file")), rec)
     agency = rec.get("meta.agency", rec.get("agency"))
-    year = _number(rec.get("meta.year", rec.get("year")))
-    return YearReport(key, str(rec.get("file")), agency or None, int(year) if year is not None else None,
+    return YearReport(key, str(rec.get("file")), agency or None, _year(rec.get("meta.year", rec.get("year"))),
                       {k: _number(rec.get(k)) for k in R6_KEYS})
 
 

@@ -25,7 +25,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from .errors import GkllmError
 from .parallel import Outcome, cores, extract_one
@@ -148,7 +148,7 @@ def _start(address: str | None) -> tuple[Any, bool]:
 
 
 def ray_outcomes(todo: list[tuple[str, list[Path]]], *, mode: str, jobs: int, llm: Any, address: str | None,
-                 summary: Any) -> Iterator[Any]:
+                 summary: Any) -> Generator[Any, None, None]:
     """Every report of ``todo`` extracted by Ray's workers, yielded as results reach the driver."""
     if not todo:
         yield None  # ready

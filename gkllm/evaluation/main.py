@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..pipeline import Mode
 from .cases import find_cases
 from .render import markdown, terminal
 from .runner import default_cases_dir, regressions, run
@@ -24,8 +25,8 @@ def llm_status(model: str | None) -> tuple[bool, str]:
     return describe_backend(model)
 
 
-def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path, baseline: Path | None,
-             min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
+def run_eval(cases_dir: Path | None, mode: Mode | Literal["all"], model: str | None, out_dir: Path,
+             baseline: Path | None, min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
              save_json: Path | None = None, use_cache: bool = True) -> int:
     console = Console(stderr=True)
     root = cases_dir or default_cases_dir()
@@ -34,7 +35,7 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
         console.print(f"gkllm eval: no cases (name.<ext> + name.gold.json) under {root}")
         return 2
     notes: list[str] = []
-    modes = ["parser", "llm", "hybrid"] if mode == "all" else [mode]
+    modes: list[Mode] = ["parser", "llm", "hybrid"] if mode == "all" else [mode]
     ok, backend = llm_status(model)
     if any(m != "parser" for m in modes):
         if not ok:
@@ -61,7 +62,7 @@ def run_eval(cases_dir: Path | None, mode: str, model: str | None, out_dir: Path
 
             client = LLMClient(LLMConfig.from_env(model=model, use_cache=False))  # --no-cache: its own client
 
-            def uncached(doc: Any, mode: str) -> Any:
+            def uncached(doc: Any, mode: Mode) -> Any:
                 return extract_document(doc, mode=mode, llm=client if mode != "parser" else None)
 
             extractor = uncached

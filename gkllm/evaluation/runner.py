@@ -6,11 +6,11 @@ import datetime as _dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from .. import __version__
 from ..grounding import provenance_grounded
-from ..pipeline import extract_document, load
+from ..pipeline import Mode, extract_document, load
 from ..template import part_of
 from .cases import Case
 from .scoring import KINDS, MISSED, WRONG_NUMBER, CaseScore, credit_ambiguous, kind_of, score_rules, score_values
@@ -99,7 +99,7 @@ class Agg:
         }
 
 
-def run_case(case: Case, mode: str, extractor: Callable[..., Any] | None = None) -> dict[str, Any]:
+def run_case(case: Case, mode: Mode, extractor: Callable[..., Any] | None = None) -> dict[str, Any]:
     """Extract one case in one mode and score it; never raises."""
     t0 = time.perf_counter()
     error = None
@@ -154,7 +154,7 @@ def _record(case: Case, s: CaseScore, error: str | None, llm: dict[str, Any], un
     }
 
 
-def run(cases: Iterable[Case], modes: list[str], *, progress: Callable[[str, Case], None] | None = None,
+def run(cases: Iterable[Case], modes: Sequence[Mode], *, progress: Callable[[str, Case], None] | None = None,
         extractor: Callable[..., Any] | None = None, meta: dict[str, Any] | None = None) -> dict[str, Any]:
     cases = list(cases)
     out: dict[str, Any] = {
@@ -167,7 +167,8 @@ def run(cases: Iterable[Case], modes: list[str], *, progress: Callable[[str, Cas
     # the real cases lead: their records, and their tags, come first
     cases.sort(key=lambda c: not c.real)
     for mode in modes:
-        overall, real, tags = Agg(), Agg(), {}
+        overall, real = Agg(), Agg()
+        tags: dict[str, Agg] = {}
         real_tags: set[str] = set()
         records = {}
         for case in cases:

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..rules import check_all
-from ..template import NARRATIVE_KEYS, part_of, table_keys
+from ..template import NARRATIVE_KEYS, TemplateName, part_of, table_keys
 
 _MISSING = object()
 
 
 def scored_keys(gold: Mapping[str, Any]) -> list[str]:
     """The gold's table keys (all of its template) and its narrative keys."""
-    template = gold.get("meta.template") or "2021"
+    template: TemplateName = gold.get("meta.template") or "2021"
     return table_keys(template) + [k for k in NARRATIVE_KEYS if k in gold]
 
 
@@ -120,7 +120,7 @@ def score_values(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> CaseScore:
 
 
 def gold_verdicts(gold: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    template = gold.get("meta.template") or "2021"
+    template: TemplateName = gold.get("meta.template") or "2021"
     return {(r.id, r.scope): r.status for r in check_all(gold, template)}
 
 

@@ -256,11 +256,12 @@ class _Numbering:
     """Rebuilds list labels ("一、", "（二）", "3.") that Word computes at render time."""
 
     def __init__(self, document, warnings: list[str]) -> None:
-        self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId -> (abstractNumId, {ilvl: startOverride})
+        # numId -> (abstractNumId, {ilvl: startOverride}); a damaged part may lack an abstractNumId (None)
+        self.nums: dict[str, tuple[str | None, dict[int, int]]] = {}
         # abstract -> ilvl -> (fmt, lvlText, start, isLgl)
-        self.levels: dict[str, dict[int, tuple[str, str, int, bool]]] = {}
+        self.levels: dict[str | None, dict[int, tuple[str, str, int, bool]]] = {}
         self.style_num: dict[str, tuple[str | None, int | None]] = {}
-        self.counters: dict[str, dict[int, int]] = {}
+        self.counters: dict[str | None, dict[int, int]] = {}
         self.started: set[str] = set()
         try:
             self._load(document)
@@ -315,8 +316,8 @@ class _Numbering:
             ppr = st.find(_q("pPr"))
             numpr = ppr.find(_q("numPr")) if ppr is not None else None
             if numpr is not None:
-                ilvl = _val(numpr, "ilvl")
-                self.style_num[sid] = (_val(numpr, "numId"), int(ilvl) if ilvl and ilvl.isdigit() else None)
+                lv = _val(numpr, "ilvl")
+                self.style_num[sid] = (_val(numpr, "numId"), int(lv) if lv and lv.isdigit() else None)
         for sid in list(based):  # inherit through basedOn
             seen, cur = set(), sid
             while cur in based and cur not in self.style_num and cur not in seen:
@@ -353,9 +354,9 @@ class _Numbering:
         counters = self.counters.setdefault(aid, {})
         if num_id not in self.started:
             self.started.add(num_id)
-            for lv, start in overrides.items():
-                counters[lv] = start - 1
-                for deeper in [k for k in counters if k > lv]:
+            for level, start in overrides.items():
+                counters[level] = start - 1
+                for deeper in [k for k in counters if k > level]:
                     del counters[deeper]
         fmt, text, start, _ = levels[ilvl]
         counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else start

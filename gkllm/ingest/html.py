@@ -90,8 +90,8 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
         label = m.group(1).decode("ascii", "replace").strip().lower()
         try:
             enc = codecs.lookup(_WIDEN.get(label, label)).name
-        except LookupError:
-            enc = None
+        except LookupError:  # not an encoding Python knows: guessed below
+            enc = ""
         if enc:
             enc = _WIDEN.get(enc, enc)
             text = data.decode(enc, errors="replace")

@@ -68,7 +68,7 @@ def run(target: str, data: bytes, name: str, *, memory: int, timeout: float,
     except OSError as err:
         raise InputError(f"cannot start the {what} reader process ({err.strerror})") from None
     try:
-        out, err = proc.communicate(header + data, timeout=limit)
+        out, errout = proc.communicate(header + data, timeout=limit)
     except subprocess.TimeoutExpired:
         _kill(proc)
         if deadline.passed():
@@ -91,7 +91,7 @@ def run(target: str, data: bytes, name: str, *, memory: int, timeout: float,
     if isinstance(answer, dict) and "error" in answer:
         code, message = answer["error"]["code"], answer["error"]["message"]
         raise _BY_CODE.get(code, InputError)(message)
-    tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    tail = errout.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     if proc.returncode == -signal.SIGKILL or "MemoryError" in tail[0]:
         raise TooLargeError(f"reading the {what} needed more than its {memory >> 20} MB memory cap") from None
     raise InputError(f"the {what} reader failed (exit {proc.returncode}{': ' + tail[0][:200] if tail[0] else ''})")

@@ -171,7 +171,7 @@ def _crop(img, quad, turn: bool = True):
     return out
 
 
-def _stack_to_line(crop):
+def _stack_to_line(crop: Any) -> Any:
     """A tall crop of vertical text (one character under the other, as narrow header cells print
     自/然/人) laid out as one line: characters found by the blank rows between them, side by side."""
     import cv2

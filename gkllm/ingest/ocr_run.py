@@ -79,7 +79,7 @@ def _missing(what: str) -> InputError:
 # --- parent side -------------------------------------------------------------------------------
 
 
-def ocr_pdf_pages(data: bytes, name: str, pages: list[int]) -> RawText:
+def ocr_pdf_pages(data: bytes, name: str, pages: list[int]) -> OcrText:
     """OCR these 1-based ``pages`` of a PDF in a child process; text holds each page after a MARK line."""
     header = json.dumps({"pages": pages, "tty": _tty()}).encode() + b"\n"
     timeout = BASE_SECONDS + page_timeout() * len(pages)

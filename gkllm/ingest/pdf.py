@@ -195,7 +195,7 @@ def _open_error(err: Exception, otherwise: str | None = None) -> InputError:
 
 def _ranges(nums: list[int]) -> str:
     out, start, prev = [], nums[0], nums[0]
-    for n in nums[1:] + [None]:  # type: ignore[list-item]
+    for n in nums[1:] + [None]:
         if n is not None and n == prev + 1:
             prev = n
             continue
@@ -290,11 +290,12 @@ class _Stitcher:
 
     def page(self, blocks: list[_Block]) -> None:
         prev = self.blocks[-1] if self.blocks else None
-        if blocks and prev is not None and prev.rows and blocks[0].rows and _same_columns(prev, blocks[0]):
-            first = blocks[0]
+        first = blocks[0] if blocks else None
+        if first is not None and prev is not None and prev.rows and first.rows and _same_columns(prev, first):
             origin = self.origin or prev
+            origin_rows = origin.rows or []  # a table's first fragment: it has rows
             k = 0
-            while k < min(len(first.rows) - 1, len(origin.rows), 6) and first.rows[k] == origin.rows[k]:
+            while k < min(len(first.rows) - 1, len(origin_rows), 6) and first.rows[k] == origin_rows[k]:
                 k += 1
             rows = first.rows[k:]
             if rows and _continues(prev.rows[-1], rows[0]):
@@ -373,7 +374,7 @@ def _turn_upright(chars: list[dict], width: float, height: float) -> list[dict]:
     for c in chars:
         a, b = (round(v) for v in c["matrix"][:2])
         votes[(a, b)] = votes.get((a, b), 0) + 1
-    a, b = max(votes, key=votes.get)
+    a, b = max(votes, key=votes.__getitem__)
     out = []
     for c in chars:
         d = dict(c)
@@ -481,8 +482,8 @@ class _BoundedZlib:
             raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
         return out
 
-    def decompressobj(self, *args: int) -> "_BoundedInflater":
-        return _BoundedInflater(self, zlib.decompressobj(*args))
+    def decompressobj(self, wbits: int = zlib.MAX_WBITS) -> "_BoundedInflater":
+        return _BoundedInflater(self, zlib.decompressobj(wbits))
 
 
 class _BoundedInflater:

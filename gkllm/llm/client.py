@@ -22,6 +22,7 @@ from instructor.core import InstructorError, InstructorRetryException
 from instructor.v2.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity.stop import stop_base
 
 from .. import deadline
 from ..errors import DeadlineExceeded, LLMRejected, LLMUnavailable
@@ -83,8 +84,9 @@ def _within_deadline(request: Any) -> None:
     request.extensions["timeout"] = {k: left if v is None else min(v, left) for k, v in timeouts.items()}
 
 
-def _deadline_passed(state: RetryCallState) -> bool:
-    return deadline.passed()
+class _DeadlinePassed(stop_base):
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return deadline.passed()
 
 
 def _wait(state: RetryCallState) -> float:
@@ -287,7 +289,7 @@ class LLMClient:
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(TRANSIENT),
-                stop=stop_after_attempt(self.config.transport_retries + 1) | _deadline_passed,
+                stop=stop_after_attempt(self.config.transport_retries + 1) | _DeadlinePassed(),
                 wait=lambda state: deadline.bound(_wait(state)),
                 before_sleep=on_retry,
                 reraise=True,

@@ -33,15 +33,16 @@ class Checked(BaseModel):
 
 
 class StatedCount(BaseModel):
-    value: Optional[float] = Field(None, description="the number the text states; null if not stated")
-    sentence: Optional[str] = Field(None, description="the sentence it came from, copied verbatim")
+    # default= by keyword: type checkers read a field's default only from it (dataclass_transform)
+    value: Optional[float] = Field(default=None, description="the number the text states; null if not stated")
+    sentence: Optional[str] = Field(default=None, description="the sentence it came from, copied verbatim")
 
 
 @lru_cache(maxsize=None)
 def narrative_model(fields: tuple[str, ...]) -> type[BaseModel]:
     """{field: {value, sentence}} for the narrative counts asked."""
-    return create_model("NarrativeAnswer", __base__=BaseModel,
-                        **{f: (StatedCount, Field(default_factory=StatedCount)) for f in fields})  # type: ignore[call-overload]
+    counts: dict[str, Any] = {f: (StatedCount, Field(default_factory=StatedCount)) for f in fields}
+    return create_model("NarrativeAnswer", __base__=BaseModel, **counts)
 
 
 @lru_cache(maxsize=None)
@@ -51,14 +52,15 @@ def rows_model(ids: tuple[str, ...], widths: tuple[int, ...], amounts: tuple[boo
     fields: dict[str, Any] = {}
     for name, n, amount in zip(ids, widths, amounts):
         cell = Optional[float] if amount else Optional[int]
-        fields[name] = (conlist(cell, min_length=n, max_length=n), ...)  # type: ignore[valid-type]
-    return create_model("RowsAnswer", __base__=Checked, **fields)  # type: ignore[call-overload]
+        # conlist takes any type form (Optional[int] here); its signature says type[T]
+        fields[name] = (conlist(cell, min_length=n, max_length=n), ...)  # type: ignore[arg-type]
+    return create_model("RowsAnswer", __base__=Checked, **fields)
 
 
 @lru_cache(maxsize=None)
 def choice_model(letters: tuple[str, ...]) -> type[BaseModel]:
     """{"choice": one of the option letters}."""
-    return create_model("ChoiceAnswer", choice=(Literal[letters], ...))  # type: ignore[valid-type]
+    return create_model("ChoiceAnswer", choice=(Literal[letters], ...))
 
 
 def row_values(answer: BaseModel, ids: tuple[str, ...]) -> list[list[float | int | None]]:

@@ -13,6 +13,8 @@ what stayed unresolved; nothing extracted is lost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..errors import LLMRejected, LLMUnavailable
 from ..extraction import Extraction
 from ..models import Diagnostic, LlmStats
@@ -78,7 +80,7 @@ def _ask_all(ex: Extraction, mode: str, client: LLMClient, plan: Plan) -> None:
     _settle_runs(ex, fills)
 
 
-def _settle_runs(ex: Extraction, values: dict[str, object]) -> None:
+def _settle_runs(ex: Extraction, values: Mapping[str, object]) -> None:
     """A run whose keys the LLM settled is no longer ambiguous: its diagnostic goes."""
     for amb in list(ex.ambiguous):
         if all(k in values for k in amb.diagnostic.keys):

@@ -8,6 +8,7 @@ megabyte and a fraction of a second to write.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -40,6 +41,9 @@ class Run:
         return self.stderr
 
 
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "GKLLM_DEBUG"}
     env.update(extra)
@@ -48,13 +52,20 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 60,
             cwd: str | Path | None = None) -> Run:
-    """``python -m gkllm.cli ARGS``; its peak RSS from wait4 (ru_maxrss covers the child's own children)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
+    """``python -m gkllm.cli ARGS``; its peak RSS from wait4 (ru_maxrss covers the child's own children).
+
+    The child is started by GNU time where there is one, which reports the peak of the gkllm process it
+    forked itself: a child forked straight from pytest keeps pytest's own resident pages in its peak
+    (the high-water mark survives exec), so a big test process would make gkllm look big.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp, \
+            tempfile.NamedTemporaryFile("r") as timed:
         if stdin is not None:
             inp.write(stdin)
             inp.seek(0)
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "gkllm.cli", *args], stdout=out, stderr=err,
+        launcher = [GNU_TIME, "-q", "-f", "%M", "-o", timed.name] if GNU_TIME else []
+        proc = subprocess.Popen([*launcher, sys.executable, "-m", "gkllm.cli", *args], stdout=out, stderr=err,
                                 stdin=inp if stdin is not None else subprocess.DEVNULL,
                                 env=env if env is not None else cli_env(), cwd=cwd, start_new_session=True)
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
@@ -68,7 +79,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None =
         assert proc.returncode != -signal.SIGKILL, f"gkllm {' '.join(args)} did not finish within {timeout} s"
         out.seek(0)
         err.seek(0)
-        return Run(proc.returncode, out.read(), err.read().decode("utf-8", "replace"), usage.ru_maxrss / 1024, seconds)
+        reported = timed.read().strip().splitlines()
+        peak_kb = int(reported[-1]) if GNU_TIME and reported and reported[-1].isdigit() else usage.ru_maxrss
+        return Run(proc.returncode, out.read(), err.read().decode("utf-8", "replace"), peak_kb / 1024, seconds)
 
 
 def _repeated_deflate(size: int) -> tuple[bytes, int]:

@@ -40,6 +40,10 @@ class FakeLLM:
         self.default: dict[str, Any] | None = None
         self.requests: list[dict[str, Any]] = []
         self.closing = threading.Event()
+        # requests being answered at once, and the most there ever were (concurrency, seen by the server)
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,7 +60,14 @@ class FakeLLM:
                     fake.closing.wait()
                     return
                 if "sleep" in step:
-                    time.sleep(step["sleep"])
+                    with fake._lock:
+                        fake.in_flight += 1
+                        fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+                    try:
+                        time.sleep(step["sleep"])
+                    finally:
+                        with fake._lock:
+                            fake.in_flight -= 1
                 status = step.get("status", 200)
                 if status != 200:
                     payload = json.dumps({"error": {"message": f"scripted {status}", "type": "test"}}).encode()

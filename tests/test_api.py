@@ -164,7 +164,8 @@ def test_aextract_concurrently_matches_extract():
 
 
 def test_aextract_overlaps_llm_calls(fake, tmp_path):
-    """Four hybrid reports, each waiting 0.6 s on the LLM: concurrently they take far less than 2.4 s."""
+    """Four hybrid reports, each waiting 0.6 s on the LLM: their calls are in flight together (the server
+    sees them at once), not one after another; the time is said, not asserted (a loaded machine)."""
     fake.default = {**PART4_ZEROS, "sleep": 0.6}
     texts = [PART4_GAP.read_text(encoding="utf-8")] * 4
 
@@ -176,7 +177,7 @@ def test_aextract_overlaps_llm_calls(fake, tmp_path):
         reports = asyncio.run(run(client))
         dt = time.perf_counter() - t0
         assert client.usage.calls == 4
-    assert dt < 1.8, dt
+    assert fake.most_in_flight >= 2, (fake.most_in_flight, dt)
     # per-report meta.llm is a delta of the shared client's counters (gkllm/llm/run.py), so under
     # concurrency it can include other reports' calls; the client's own total is exact
     assert all(r.meta.llm.calls >= 1 for r in reports)

@@ -120,7 +120,9 @@ _JUNK = (
     r"|共\s*\d{1,3}\s*页"
     r"|第\s*[(（]?\s*\d{1,3}\s*[)）]?\s*[条款项]"
     r"|[(（]\s*\d{1,2}\s*[)）]"
-    r"|(?<![\d.])[1-9]\s*[.．、](?![\d.．、])"
+    # an arabic ordinal ("2.", "2 、"); not across a tab or a line break: "…\t2\n、上年结转" is a row's last
+    # cell, then a label whose "二" OCR lost
+    r"|(?<![\d.])[1-9][ \u3000]*[.．、](?![\d.．、])"
 )
 # Whitespace first (the commonest token in one-cell-per-line dumps), then text with digits that is
 # no cell (tried before numbers: "2024年" is a year), then numbers, then other text.

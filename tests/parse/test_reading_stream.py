@@ -158,3 +158,12 @@ def test_a_cell_ocr_could_not_read_is_null_with_a_warning_and_its_row_keeps_its_
     # a letter printed in a label, or glued to a number, is no cell
     r = read(PART3 + "一、本年新收政府信息公开申请数量 (A类) 5 0 0 0 0 0 5\n")
     assert row(r, "new") == [5, 0, 0, 0, 0, 0, 5]
+
+
+def test_a_rows_last_cell_before_a_label_that_lost_its_numeral_is_not_an_ordinal() -> None:
+    # OCR lost the "二" of "二、上年结转…": the "2" before the line break is new's total, not "2、"
+    text = PART3 + ("一、本年新收政府信息公开申请数量\t\t2\t0\t0\t0\t0\t0\t2\n"
+                    "、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0\n")
+    r = read(text)
+    assert row(r, "new") == [2, 0, 0, 0, 0, 0, 2]
+    assert row(r, "carried_over") == [0] * 7

@@ -454,8 +454,35 @@ def read_part4(stream: Stream, seg: Segment | None) -> TableRead:
             res.runs.append(RunTask("part 4", keys, list(cells)))
             res.rows.append(RowRead("part 4", keys, None, (cells[0].start, cells[-1].end), "run"))
             return res
+    whole = _whole_lines(stream.doc, tokens, len(keys))
+    if len(whole) == 1:
+        # a line of exactly the 15 numbers and nothing else, among stray digits of a header OCR misread
+        # ("结果纠正" read as "4+用 口"): that line is the row; the strays are said, not read
+        cells = whole[0]
+        res.found = True
+        for key, cell in zip(keys, cells):
+            res.values[key] = cell_value(key, cell, res.warnings)
+        res.rows.append(RowRead("part 4", keys, None, (cells[0].start, cells[-1].end), "beside"))
+        res.warnings.append(f"part 4: {len(until_prose) - len(keys)} printed number(s) outside its row's line; "
+                            "not read")
+        return res
     res.warnings.append(f"part 4: {len(until_prose)} numbers where {len(keys)} were expected; left null")
     return res
+
+
+def _whole_lines(doc: Document, tokens: Sequence[Cell | Text], n: int) -> list[list[Cell]]:
+    """The lines that print exactly ``n`` number cells and nothing else."""
+    lines: dict[int, list[Cell | Text]] = {}
+    for t in tokens:
+        if isinstance(t, Text) and t.kind == "ignore":
+            continue
+        lines.setdefault(t.line if isinstance(t, Cell) else doc.line_of(t.start), []).append(t)
+    out: list[list[Cell]] = []
+    for toks in lines.values():
+        cells = [t for t in toks if isinstance(t, Cell) and t.kind == "number"]
+        if len(cells) == n == len(toks):
+            out.append(cells)
+    return out
 
 
 __all__ = ["TableRead", "RowRead", "read_part2", "read_part3", "read_part4", "detect_template", "part2_specs",

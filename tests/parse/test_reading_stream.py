@@ -167,3 +167,13 @@ def test_a_rows_last_cell_before_a_label_that_lost_its_numeral_is_not_an_ordinal
     r = read(text)
     assert row(r, "new") == [2, 0, 0, 0, 0, 0, 2]
     assert row(r, "carried_over") == [0] * 7
+
+
+def test_part_four_is_the_line_of_its_fifteen_numbers_among_stray_header_digits() -> None:
+    # OCR read the header word "结果纠正" as "4+用 口": the row is the line of exactly fifteen numbers
+    text = PART4 + ("行政复议\t行政诉讼\n结果维持\t4+用 口\t其他结果\t尚未审结\t总计\n"
+                    "1\t0\t0\t0\t1\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n五、存在的主要问题及改进情况\n无。\n")
+    r = read(text)
+    assert r.get("review.reconsideration.upheld") == 1 and r.get("review.reconsideration.total") == 1
+    assert r.get("review.litigation_after.total") == 0
+    assert "part 4: 1 printed number(s) outside its row's line; not read" in r.warnings

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from .agency import Grouping, group_names
 from .models import RuleResult
+from .outputs.rows import get
 from .rules import check_r6
 from .template import COLUMN_LABELS, COLUMNS, flat_keys
 
@@ -59,20 +60,11 @@ def _year(v: Any) -> int | None:
     return int(year) if year is not None else None
 
 
-def _get(nested: Mapping[str, Any], key: str) -> Any:
-    node: Any = nested
-    for part in key.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
 def from_data(key: str, file: str, data: Mapping[str, Any]) -> YearReport:
     """From a report's JSON form (``Report.to_json_dict()``)."""
     meta = data.get("meta") or {}
     return YearReport(key, file, meta.get("agency"), _year(meta.get("year")),
-                      {k: _number(_get(data, k)) for k in R6_KEYS})
+                      {k: _number(get(data, k)) for k in R6_KEYS})
 
 
 def from_record(key: str, rec: Mapping[str, Any]) -> YearReport | None:

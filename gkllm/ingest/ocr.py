@@ -376,28 +376,10 @@ def _ruling(gray, unit: int):
     vert = cv2.morphologyEx(vert, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, unit // 3))))
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     # a vertical stroke is a ruling line only where it meets a horizontal one (a glyph's stroke does not)
-    hv = cv2.dilate(horiz, near)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(vert, connectivity=8)
-    keep_v = np.zeros_like(vert)
-    for i in range(1, n):
-        x, y, bw, bh, _ = stats[i]
-        if bw > max(8, unit // 2):
-            continue
-        comp = labels[y:y + bh, x:x + bw] == i
-        end = max(3, min(bh // 4, unit // 2))  # a rule meets a rule at both of its ends
-        if (np.any(hv[y:y + end, x:x + bw]) and np.any(hv[y + bh - end:y + bh, x:x + bw])) or bh > 4 * unit:
-            keep_v[y:y + bh, x:x + bw][comp] = 255
-    vv = cv2.dilate(keep_v, near)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
-    keep_h = np.zeros_like(horiz)
-    for i in range(1, n):
-        x, y, bw, bh, _ = stats[i]
-        if bh > max(8, unit // 2):
-            continue
-        comp = labels[y:y + bh, x:x + bw] == i
-        end = max(3, min(bw // 4, unit // 2))
-        if (np.any(vv[y:y + bh, x:x + end]) and np.any(vv[y:y + bh, x + bw - end:x + bw])) or bw > 0.3 * w:
-            keep_h[y:y + bh, x:x + bw][comp] = 255
+    keep_v = _ruling_strokes(vert, cv2.dilate(horiz, near), unit, 4 * unit)
+    # the horizontal ones the same way, on the page transposed
+    keep_h = np.ascontiguousarray(_ruling_strokes(np.ascontiguousarray(horiz.T),
+                                                  np.ascontiguousarray(cv2.dilate(keep_v, near).T), unit, 0.3 * w).T)
     lines = cv2.bitwise_or(keep_h, keep_v)
     tables: list[_Table] = []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(lines, near), connectivity=8)
@@ -412,6 +394,25 @@ def _ruling(gray, unit: int):
             tables.append(t)
     paint = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     return tables, paint
+
+
+def _ruling_strokes(strokes: Any, across: Any, unit: int, long_alone: float) -> Any:
+    """The vertical strokes of ``strokes`` that are ruling lines: they meet ``across`` (the other way's
+    rules, dilated) at both of their ends, or are longer than ``long_alone`` (a glyph's stroke does neither)."""
+    import cv2
+    import numpy as np
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    keep = np.zeros_like(strokes)
+    for i in range(1, n):
+        x, y, bw, bh, _ = stats[i]
+        if bw > max(8, unit // 2):
+            continue
+        comp = labels[y:y + bh, x:x + bw] == i
+        end = max(3, min(bh // 4, unit // 2))  # a rule meets a rule at both of its ends
+        if (np.any(across[y:y + end, x:x + bw]) and np.any(across[y + bh - end:y + bh, x:x + bw])) or bh > long_alone:
+            keep[y:y + bh, x:x + bw][comp] = 255
+    return keep
 
 
 def _grid(hmask, vmask, ox: int, oy: int, unit: int) -> _Table | None:

@@ -39,8 +39,9 @@ def read_meta(doc: Document, head_lines: int = 60) -> tuple[str | None, int | No
     year: int | None = None
     for i, line in enumerate(lines[:head_lines]):
         m = _TITLE.match(line)
-        if m is None and i + 1 < len(lines) and len(line) < 40:
-            m = _TITLE.match(line + lines[i + 1])  # a title wrapped over two lines (PDF text)
+        if m is None and i + 1 < len(lines) and len(line) < 40 and not _TITLE.match(lines[i + 1]):
+            # a title wrapped over two lines (PDF text); not a breadcrumb ("政府信息公开年报") above a whole title
+            m = _TITLE.match(line + lines[i + 1])
         if not m or len(line) > 80:
             continue
         year = int(m.group("year"))

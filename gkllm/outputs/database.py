@@ -76,7 +76,22 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class _Sqlite:
+class _Connection:
+    """What both databases share: explicit transactions over ``self.conn`` (in autocommit mode)."""
+
+    conn: Any
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Sqlite(_Connection):
     placeholder = "?"
     # NUMERIC affinity: counts stay integers, amounts decimals
     ddl = _ddl("REAL", "NUMERIC")
@@ -92,12 +107,6 @@ class _Sqlite:
             raise OutputError(f"is not a SQLite database ({err}); give another -o to start a new batch",
                               source=path) from None
 
-    def begin(self) -> None:
-        self.conn.execute("BEGIN")
-
-    def commit(self) -> None:
-        self.conn.execute("COMMIT")
-
     def rollback(self) -> None:
         try:
             if self.conn.in_transaction:
@@ -111,11 +120,9 @@ class _Sqlite:
     def columns(self, table: str) -> set[str]:
         return {r[1] for r in self.conn.execute(f'PRAGMA table_info("{table}")')}
 
-    def close(self) -> None:
-        self.conn.close()
 
 
-class _Postgres:
+class _Postgres(_Connection):
     placeholder = "%s"
     ddl = _ddl("DOUBLE PRECISION", "DOUBLE PRECISION")
 
@@ -127,12 +134,6 @@ class _Postgres:
         except psycopg.Error as err:
             msg = " ".join(str(err).split())
             raise OutputError(f"cannot connect to {self.name}: {msg}") from None
-
-    def begin(self) -> None:
-        self.conn.execute("BEGIN")
-
-    def commit(self) -> None:
-        self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
         try:
@@ -150,8 +151,6 @@ class _Postgres:
                                  "current_schema() AND table_name = %s", (table,)).fetchall()
         return {r[0] for r in rows}
 
-    def close(self) -> None:
-        self.conn.close()
 
 
 def _db_error(err: BaseException) -> bool:

@@ -319,21 +319,25 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
             raise _internal_error(err) from None
         return result
 
+    # what POST /v1/extract and POST /v1/show both take, and the errors both answer
+    report_input = {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": ExtractText.model_json_schema()},
+        "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+    }}}
+    report_errors: dict[int | str, dict[str, Any]] = {
+        400: {"description": "bad_input"}, 401: {"description": "unauthorized"}, 413: {"description": "too_large"},
+        415: {"description": "unsupported_media_type / unsupported_format"},
+        422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
+        504: {"description": "timeout"}}
+
     @app.post(
         "/v1/extract",
         summary="Extract one report",
         description="Upload the report as multipart `file` (optional form fields `given`, a JSON object, and "
                     "`mode`), or send JSON `{text, given, mode, name}`. Returns gkllm's JSON report; with "
                     "`given`, its `given` field says per key kept / corrected / filled / rejected.",
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": ExtractText.model_json_schema()},
-            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
-        }}},
-        responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
-                   413: {"description": "too_large"},
-                   415: {"description": "unsupported_media_type / unsupported_format"},
-                   422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
-                   504: {"description": "timeout"}},
+        openapi_extra=report_input,
+        responses=report_errors,
     )
     async def extract_endpoint(
         request: Request,
@@ -367,15 +371,8 @@ def create_app(settings: Settings | None = None, llm: Any = None) -> FastAPI:
                     "`{text, given, mode, name}`); returns the `gkllm show` page (text/html): the normalized text "
                     "with every extracted value marked, the template's tables, rules, warnings and diagnostics.",
         response_class=HTMLResponse,
-        openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": ExtractText.model_json_schema()},
-            "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
-        }}},
-        responses={400: {"description": "bad_input"}, 401: {"description": "unauthorized"},
-                   413: {"description": "too_large"},
-                   415: {"description": "unsupported_media_type / unsupported_format"},
-                   422: {"description": "not_a_report"}, 503: {"description": "busy (Retry-After)"},
-                   504: {"description": "timeout"}},
+        openapi_extra=report_input,
+        responses=report_errors,
     )
     async def show_endpoint(request: Request) -> HTMLResponse:
         from .show import page_csp, render_report

@@ -453,3 +453,21 @@ def test_prompt_injection_in_the_report_changes_no_value(fake, tmp_path):
     with client_for(fake, tmp_path) as client:
         res = ask_narrative(client, ex, ("narrative.requests_received",))
     assert "narrative.requests_received" not in res.values  # the quote is about no 收到…申请
+
+
+def test_llm_mode_keeps_a_row_only_when_its_own_rule_holds():
+    """llm mode has no parser values: a glued run given as one cell (its row's rule left open) or a row
+    whose rule fails is dropped; a whole row whose rule holds stays though rules across rows stay open."""
+    from gkllm.llm.accept import gate, within_one_row
+    from gkllm.template import rules_for
+    from gkllm.values import Value
+
+    cols = ("natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total")
+    llm = {"requests.new.natural_person": Value(690000069)}  # the crawler's glued "690000069", as one cell
+    llm.update({f"requests.granted.{c}": Value(v) for c, v in zip(cols, (23, 0, 0, 0, 0, 0, 23))})
+    llm.update({f"requests.partial.{c}": Value(v) for c, v in zip(cols, (9, 0, 0, 0, 0, 0, 8))})  # R3 fails
+    kept, dropped = gate({}, llm, rules_for("2021"), must_check=within_one_row)
+    assert set(kept) == {f"requests.granted.{c}" for c in cols}
+    assert {d.keys[0] for d in dropped} == {"requests.new.natural_person"} | {f"requests.partial.{c}" for c in cols}
+    # hybrid's gate (every rule checkable) keeps none of them: R1/R2 across the rows stay open
+    assert gate({}, llm, rules_for("2021"))[0] == {}

@@ -12,16 +12,19 @@ is never touched here: replacing it goes through ``reconcile``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..models import Diagnostic
 from ..template import Rule
 from ..values import Value
 
 
-def gate(parser: dict[str, Value], llm: dict[str, Value], rules: Sequence[Rule]
-         ) -> tuple[dict[str, Value], list[Diagnostic]]:
-    """(the LLM values kept for keys the parser left null, diagnostics for those dropped)."""
+def gate(parser: dict[str, Value], llm: dict[str, Value], rules: Sequence[Rule],
+         must_check: Callable[[Rule], bool] | None = None) -> tuple[dict[str, Value], list[Diagnostic]]:
+    """(the LLM values kept for keys the parser left null, diagnostics for those dropped).
+
+    ``must_check``: which rules must be checkable for their LLM values to stay (default: every rule);
+    a failing rule always drops them."""
     fill = {k: v for k, v in llm.items() if v.value is not None and (k not in parser or parser[k].value is None)}
     base = {k: v.value for k, v in parser.items() if v.value is not None}
     why: dict[str, str] = {}
@@ -33,7 +36,7 @@ def gate(parser: dict[str, Value], llm: dict[str, Value], rules: Sequence[Rule]
             if not mine:
                 continue
             verdict = rule.holds(merged)
-            if verdict is True:
+            if verdict is True or (verdict is None and must_check is not None and not must_check(rule)):
                 continue
             reason = (f"rule {rule.id} ({rule.scope}) cannot be checked: an operand is still null" if verdict is None
                       else f"rule {rule.id} ({rule.scope}) fails with it")
@@ -52,4 +55,9 @@ def gate(parser: dict[str, Value], llm: dict[str, Value], rules: Sequence[Rule]
     return fill, diagnostics
 
 
-__all__ = ["gate"]
+def within_one_row(rule: Rule) -> bool:
+    """A rule over the cells of one row (R3 of a row, R4 of a review group): the row's own arithmetic."""
+    return len({k.rsplit(".", 1)[0] for k in rule.operands}) == 1
+
+
+__all__ = ["gate", "within_one_row"]

@@ -6,7 +6,9 @@ only through the gate (``accept``: grounded in its own cell, every hard rule
 it takes part in checked and holding); a value that differs from the
 parser's goes through ``reconcile`` (the rules decide, the parser on a tie).
 llm: the LLM reads every row that has text of its own and every narrative
-count; its grounded answers are the values, so the eval can compare.
+count; its grounded answers are the values where the rules allow them (a row's
+own rule checkable and holding, a rule across rows not failing), so the eval
+can compare.
 If no LLM answers, the parser's values are returned with a warning naming
 what stayed unresolved; nothing extracted is lost.
 """
@@ -21,7 +23,7 @@ from ..models import Diagnostic, LlmStats
 from ..reconcile import reconcile
 from ..template import NARRATIVE_KEYS
 from . import LLMClient, default_client, describe_backend
-from .accept import gate
+from .accept import gate, within_one_row
 from .plan import Plan, hard_rules, make_plan
 from .tasks import LLMResult, ask_choice, ask_narrative, ask_rows
 
@@ -68,8 +70,13 @@ def _ask_all(ex: Extraction, mode: str, client: LLMClient, plan: Plan) -> None:
         if d.kind == "ungrounded":
             ex.warnings.append(d.message)
     if mode == "llm" and not unavailable:
-        _settle_runs(ex, got.values)
-        ex.values = {k: v for k, v in got.values.items()}
+        # no parser values to check against: a row's own rule must be checkable and hold (a model that gives
+        # a glued run "690000069" as one cell, or a neighbour's number, leaves its row failing or open); a rule
+        # across rows must hold where the other rows were read
+        kept, dropped = gate({}, got.values, rules, must_check=within_one_row)
+        ex.diagnostics.extend(dropped)
+        _settle_runs(ex, kept)
+        ex.values = kept
         return
     fills, dropped = gate(ex.values, got.values, rules)
     ex.diagnostics.extend(dropped)

@@ -8,7 +8,7 @@ checks the two against each other.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -154,17 +154,25 @@ class Provenance(BaseModel):
         A report carries ~200 of these; ``model_construct`` alone was a quarter
         of the parser's time, so this sets the instance state directly.
         """
-        obj = cls.__new__(cls)
-        state = {"method": method, "line": line, "start": start, "end": end, "text": text, "approx": approx,
-                 "notes": notes}
-        object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", _PROVENANCE_FIELDS.copy())
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", None)
-        return obj
+        return _unvalidated(cls, {"method": method, "line": line, "start": start, "end": end, "text": text,
+                                  "approx": approx, "notes": notes}, _PROVENANCE_FIELDS)
 
 
 _PROVENANCE_FIELDS = {"method", "line", "start", "end", "text", "approx", "notes"}
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _unvalidated(cls: type[_M], state: dict[str, Any], fields: set[str]) -> _M:
+    """An instance of ``cls`` holding ``state`` as is (every field given), as pydantic's own
+    model_construct would build it, without its per-field defaults pass."""
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", state)
+    object.__setattr__(obj, "__pydantic_fields_set__", fields.copy())
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class RuleResult(BaseModel):
@@ -180,13 +188,8 @@ class RuleResult(BaseModel):
     def trusted(cls, id: str, scope: str, status: str, lhs: Optional[float], rhs: Optional[float], keys: list[str],
                 detail: Optional[str]) -> "RuleResult":
         """Build without validation from a verdict gkllm computed itself (a report has ~60)."""
-        obj = cls.__new__(cls)
-        state = {"id": id, "scope": scope, "status": status, "lhs": lhs, "rhs": rhs, "keys": keys, "detail": detail}
-        object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", _RULE_FIELDS.copy())
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", None)
-        return obj
+        return _unvalidated(cls, {"id": id, "scope": scope, "status": status, "lhs": lhs, "rhs": rhs, "keys": keys,
+                                  "detail": detail}, _RULE_FIELDS)
 
 
 _RULE_FIELDS = {"id", "scope", "status", "lhs", "rhs", "keys", "detail"}

@@ -39,7 +39,7 @@ from ..text import compact, fold
 from ..values import Value
 from .digit_runs import RunTask
 from .labels import LabelHit, RowSpec, find_labels, fuzzy_row, make_spec
-from .rows import Block, Break, Item, LabelItem, Placement, assign, build_items, is_run, positional
+from .rows import Block, Break, Item, LabelItem, Placement, assign, build_items, is_run, leading_zero, positional
 from .stream import COUNT_LIMIT, Cell, Text, silence_prose, tokenize, value_of
 
 RowHow = Literal["beside", "order", "run", "missing"]
@@ -261,7 +261,7 @@ def _place(res: TableRead, placed: dict[int, Placement], specs: Sequence[RowSpec
         assert cells is not None
         printed = [c for c in cells if c is not None]
         span = (printed[0].start, printed[-1].end) if printed else None
-        if _leading_zero(printed):
+        if leading_zero(printed):
             # "00" is no printed count: the separators around it are not where the cells end
             res.rows.append(RowRead(spec.name, spec.keys, label, span, "missing"))
             res.warnings.append(f"row {spec.name}: a number with a leading zero among its cells; left null")
@@ -359,14 +359,6 @@ def _window_holds(ps: list[Placement], specs: Sequence[RowSpec], rules: Sequence
             values[key] = cell.value if cell is not None else None
     inside = [r for r in rules if all(k in values for k in r.operands)]
     return all(r.holds(values) is not False for r in inside)
-
-
-def _leading_zero(cells: list[Cell]) -> bool:
-    for c in cells:
-        t = c.text
-        if t[:1] == "0" and len(t) > 1 and t.isdigit():
-            return True
-    return False
 
 
 def _lines_whole(ps: list[Placement]) -> bool:

@@ -261,7 +261,7 @@ def _beside(items: list[Item], k: int, spec: RowSpec) -> tuple[Placement, int] |
         return None
     n = spec.size
     filled = block.filled
-    if len(filled) == n and not _leading_zero(filled):
+    if len(filled) == n and not leading_zero(filled):
         return Placement(it.row, list(filled), label=it.hit), after
     blanks = positional(block, n, it.hit.line)
     if blanks is not None:
@@ -286,12 +286,12 @@ def is_run(filled: Sequence[Cell], n: int) -> bool:
     if not filled or not all(c.digits_only for c in filled) or any(c.sep == "strong" for c in filled[1:]):
         return False
     digits = sum(len(c.text) for c in filled)
-    if len(filled) < n <= digits or (len(filled) == n and _leading_zero(filled)):
+    if len(filled) < n <= digits or (len(filled) == n and leading_zero(filled)):
         return True
     return n >= 3 and n < len(filled) <= n + MAX_MERGES
 
 
-def _leading_zero(cells: Sequence[Cell]) -> bool:
+def leading_zero(cells: Sequence[Cell]) -> bool:
     """"04" is not a printed count: the digits around it were cut in the wrong places."""
     for c in cells:
         t = c.text

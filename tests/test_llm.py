@@ -124,6 +124,33 @@ def test_a_null_for_a_printed_number_is_reasked(fake, tmp_path):
     assert all(res.values[k].value == 0 for k in row.keys)
 
 
+_PARTS_2_3 = "二、主动公开政府信息情况\n\n三、收到和处理政府信息公开申请情况\n\n"
+_PART_4 = "四、政府信息公开行政复议、行政诉讼情况\n"
+
+
+def test_a_null_is_reasked_in_a_table_row_with_empty_trailing_cells(fake, tmp_path):
+    """A pipe table row "| 0 | … | 0 | | |": seven numbers for seven cells, then the layout's empty cells."""
+    ex = seed_ex(_PARTS_2_3 + "| 四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | | |\n\n" + _PART_4)
+    row = regions(ex, 3)["carried_forward"]
+    fake.script.extend([{"json": {"carried_forward": [0] * 6 + [None]}}, {"json": {"carried_forward": [0] * 7}}])
+    with client_for(fake, tmp_path) as client:
+        res = ask_rows(client, ex, RowGroup(3, (row,)), {}, [])
+    assert len(fake.requests) == 2
+    assert "every cell of this row is printed as a number" in json.dumps(fake.requests[1]["messages"],
+                                                                          ensure_ascii=False)
+    assert all(res.values[k].value == 0 for k in row.keys)
+
+
+def test_a_null_is_not_reasked_where_the_row_prints_a_blank_mark(fake, tmp_path):
+    ex = seed_ex(_PARTS_2_3 + "| 四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | / | 0 |\n\n" + _PART_4)
+    row = regions(ex, 3)["carried_forward"]
+    fake.script.append({"json": {"carried_forward": [0] * 5 + [None, 0]}})
+    with client_for(fake, tmp_path) as client:
+        res = ask_rows(client, ex, RowGroup(3, (row,)), {}, [])
+    assert len(fake.requests) == 1
+    assert res.values["requests.carried_forward.other_org"].value is None
+
+
 def test_a_rule_the_rows_close_is_reasked_in_the_templates_words(fake, tmp_path):
     from gkllm.template import RULE_DESCRIPTIONS, rules_for
 

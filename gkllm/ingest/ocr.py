@@ -694,8 +694,6 @@ def _inked_cells(clean, rects, tables: list[_Table], unit: int) -> list[tuple[fl
     """Cells the detector found nothing in that still hold ink (a lone small digit is easy to miss):
     the ink's box, to be recognised like a detected line. A thin stripe along the cell's border (what
     is left of a painted-out rule) and specks are not ink."""
-    import cv2
-
     taken = set()
     for x0, y0, x1, y1 in rects:
         t = _table_at(tables, (x0 + x1) / 2, (y0 + y1) / 2)
@@ -715,28 +713,113 @@ def _inked_cells(clean, rects, tables: list[_Table], unit: int) -> list[tuple[fl
                 xa, xb, ya, yb = cx0 + pad, cx1 - pad, cy0 + pad, cy1 - pad
                 if xb - xa < 8 or yb - ya < 8:
                     continue
-                cell = clean[ya:yb, xa:xb]
-                if cell.min() > 160:
-                    continue  # no dark pixel: empty
-                _, ink = cv2.threshold(cell, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-                n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-                hh, ww = ink.shape
-                box = None
-                for i in range(1, n):
-                    x, y, w, h, area = stats[i]
-                    if area < 0.02 * unit * unit or h < 0.25 * unit:
-                        continue  # a speck
-                    at_edge = x <= 1 or y <= 1 or x + w >= ww - 1 or y + h >= hh - 1
-                    if at_edge and min(w, h) <= max(3, 0.15 * unit):
-                        continue  # a thin stripe along the border: a rule's remains
-                    box = (x, y, x + w, y + h) if box is None else (min(box[0], x), min(box[1], y),
-                                                                    max(box[2], x + w), max(box[3], y + h))
+                box = _ink_box(clean[ya:yb, xa:xb], unit, border_stripes=True)
                 if box is None:
                     continue
                 x0, y0, x1, y1 = box
                 m = max(4, int(0.3 * (y1 - y0)))
                 out.append((max(float(cx0 + pad), xa + x0 - m), max(float(cy0 + pad), ya + y0 - m),
                             min(float(cx1 - pad), xa + x1 + m), min(float(cy1 - pad), ya + y1 + m)))
+    return out
+
+
+def _ink_box(crop, unit: int, border_stripes: bool = False) -> tuple[int, int, int, int] | None:
+    """The box of the ink in ``crop`` (gray, page without rules), specks left out; None if blank. With
+    ``border_stripes``, a thin stripe along the crop's edge (what is left of a painted-out rule) is no ink."""
+    import cv2
+
+    if crop.size == 0 or crop.min() > 160:
+        return None  # no dark pixel: blank
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    hh, ww = ink.shape
+    box = None
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if area < 0.02 * unit * unit or h < 0.25 * unit:
+            continue  # a speck
+        at_edge = x <= 1 or y <= 1 or x + w >= ww - 1 or y + h >= hh - 1
+        if border_stripes and at_edge and min(w, h) <= max(3, 0.15 * unit):
+            continue
+        box = (x, y, x + w, y + h) if box is None else (min(box[0], x), min(box[1], y),
+                                                        max(box[2], x + w), max(box[3], y + h))
+    return box
+
+
+def _number_columns(boxes: list[_Box], unit: float) -> list[tuple[float, float, list[_Box]]]:
+    """Columns of a table without ruling lines: x ranges where short numbers stand one under another
+    (at least three of them), with the numbers."""
+    nums = sorted((b for b in boxes if _NUMERIC.match(clean_number(b.text)) and b.x1 - b.x0 < 4 * unit),
+                  key=lambda b: b.cx)
+    cols: list[list[_Box]] = []
+    for b in nums:
+        if cols and b.cx - cols[-1][-1].cx <= 0.6 * unit:
+            cols[-1].append(b)
+        else:
+            cols.append([b])
+    out = []
+    for members in cols:
+        if len(members) >= 3:
+            xs0 = sorted(b.x0 for b in members)
+            xs1 = sorted(b.x1 for b in members)
+            out.append((xs0[len(xs0) // 4], xs1[(3 * len(xs1)) // 4], members))
+    return out
+
+
+def _whited_out(img, boxes: list[_Box]):
+    """``img`` with the boxes already read painted white."""
+    out = img.copy()
+    for b in boxes:
+        out[max(0, int(b.y0)):int(math.ceil(b.y1)), max(0, int(b.x0)):int(math.ceil(b.x1))] = 255
+    return out
+
+
+def _inked_slots(blank, boxes: list[_Box], tables: list[_Table],
+                 unit: int) -> list[tuple[float, float, float, float]]:
+    """The borderless counterpart of ``_inked_cells``: in a row of numbers outside any ruled table, a
+    place where a number is due but no box was found, that has ink (the detector misses a lone small
+    ``0`` beside others): the ink's box, to be recognised. A number is due in a column that the rows
+    above or below have numbers in, and in a gap of a row of evenly spaced numbers that is twice their
+    spacing, or one spacing before its first or after its last (a row alone, as part 4). Only ink inside
+    the row's own band counts, so a number printed higher or lower (another row's) is not taken.
+    ``blank`` is the page with the boxes read so far whited out."""
+    free = [b for b in boxes if _table_at(tables, b.cx, b.cy) is None]
+    columns = _number_columns(free, unit)
+    hh, ww = blank.shape[:2]
+    out = []
+    for row in _rows_of(free):
+        in_row = [b for b in row if _NUMERIC.match(clean_number(b.text)) and b.x1 - b.x0 < 4 * unit]
+        if len(in_row) < 3:
+            continue
+        y0 = min(b.y0 for b in in_row)
+        y1 = max(b.y1 for b in in_row)
+        due = [(cx0 - 0.3 * unit, cx1 + 0.3 * unit) for cx0, cx1, members in columns
+               if any(abs(m.cy - (y0 + y1) / 2) < 8 * unit for m in members)]  # not another table's
+        if len(in_row) >= 5:
+            centres = [b.cx for b in in_row]
+            gaps = [q - p for p, q in zip(centres, centres[1:])]
+            d = sorted(gaps)[len(gaps) // 2]
+            if d > unit and max(gaps[:1] + gaps[-1:]) < 2.5 * d:
+                half = 0.35 * d
+                spots = [p + g / 2 for p, g in zip(centres, gaps) if 1.7 * d <= g <= 2.3 * d]
+                spots += [centres[0] - d, centres[-1] + d]
+                due += [(c - half, c + half) for c in spots if half <= c <= ww - half]
+        taken: list[tuple[float, float]] = []
+        for xa_, xb_ in due:
+            if any(b.x1 > xa_ + 0.1 * unit and b.x0 < xb_ - 0.1 * unit for b in row):
+                continue  # the row has something here
+            if any(a < xb_ and b > xa_ for a, b in taken):
+                continue  # already looked at
+            taken.append((xa_, xb_))
+            xa, xb = max(0, int(xa_)), min(ww, int(xb_))
+            ya, yb = max(0, int(y0 - 0.1 * unit)), min(hh, int(y1 + 0.1 * unit))
+            box = _ink_box(blank[ya:yb, xa:xb], unit)
+            if box is None:
+                continue
+            x0, yy0, x1, yy1 = box
+            m = max(4, int(0.3 * (yy1 - yy0)))
+            out.append((max(0.0, xa + x0 - m), max(0.0, ya + yy0 - m), min(float(ww), xa + x1 + m),
+                        min(float(hh), ya + yy1 + m)))
     return out
 
 
@@ -787,6 +870,15 @@ def read_page(img, page: int = 1) -> PageText:
         if text and conf < MIN_TEXT_CONFIDENCE:
             unreadable += 1
         elif text:
+            boxes.append(_Box(r[0], r[1], r[2], r[3], text, conf, _quad(r)))
+    # a borderless table's lone small number the detector missed: found by its column, read alone
+    blank = _whited_out(clean, boxes)  # neighbours whited out, so a crop holds its one number only
+    slots = _inked_slots(blank, boxes, tables, unit)
+    if slots:
+        for r, (text, conf) in zip(slots, _recognize(blank, [_quad(r) for r in slots])):
+            text = text.strip()
+            if conf < MIN_TEXT_CONFIDENCE or not _NUMERIC.match(clean_number(text)):
+                continue  # not a number read with confidence: left as the detector left it
             boxes.append(_Box(r[0], r[1], r[2], r[3], text, conf, _quad(r)))
     if unreadable:
         warnings.append(f"page {page}: {unreadable} piece(s) of text unreadable (OCR confidence below "

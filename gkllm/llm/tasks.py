@@ -51,6 +51,9 @@ from .regions import Region, header, regions, template_labels
 from .schemas import choice_model, narrative_model, row_values, rows_model
 
 _MAX_NARRATIVE_CHARS = 900
+# the version of ``ask_rows``' check: an answer cached under another check was re-asked (or not) by other
+# criteria, so it is asked again
+ROWS_CHECK = 2
 _EPS = 1e-6
 
 
@@ -144,8 +147,9 @@ def ask_rows(client: LLMClient, ex: Extraction, group: RowGroup, known: Mapping[
                 if v is not None and cell is None and fixable:
                     problems.append(f"{row.id} ({row.label}): {v:g} is not printed in this row's own text")
                 flat[key] = v
-            if fixable and None in vs and not any(c.kind != "number" for c in row.cells):
-                # every cell of the row is printed as a number: a null is a cell skipped, not a blank
+            if fixable and None in vs:
+                # the row prints a number for every cell (a blank mark "/" or "-" is no number): a null is a
+                # cell skipped
                 problems.append(f"{row.id} ({row.label}): every cell of this row is printed as a number; "
                                 "give each one, null only for a cell printed blank")
         return problems + rule_problems(flat, known_here, rules, labels)
@@ -160,7 +164,7 @@ def ask_rows(client: LLMClient, ex: Extraction, group: RowGroup, known: Mapping[
         },
         model,
         check=check,
-        key_extra={"part": group.part, "rows": [r.name for r in rows], "known": known_here},
+        key_extra={"part": group.part, "rows": [r.name for r in rows], "known": known_here, "check": ROWS_CHECK},
     )
     res = LLMResult()
     for row, vs in zip(rows, row_values(answer, ids)):

@@ -338,12 +338,13 @@ def _cell(v: Any, signed: bool = False) -> str:
               help="Exit 1 when a mode's value accuracy is below this (0-1).")
 @click.option("--max-wrong", type=click.IntRange(0), help="Exit 1 when a mode has more wrong numbers than this "
               "(values printed that are not the gold's; nulls are not counted).")
-@click.option("--filter", "pattern", help="Only cases whose id contains this text.")
+@click.option("--filter", "pattern", multiple=True,
+              help="Only cases whose id contains this text (repeat it: cases matching any).")
 @click.option("--save-json", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write report.json to this file (how a committed baseline is regenerated).")
 @click.option("--no-cache", is_flag=True, help="Ask the LLM again: cached answers are neither read nor written.")
 def eval_cmd(cases_dir: Path | None, mode: Mode | Literal["all"], model: str | None, out_dir: Path,
-             baseline: Path | None, min_accuracy: float | None, max_wrong: int | None, pattern: str | None,
+             baseline: Path | None, min_accuracy: float | None, max_wrong: int | None, pattern: tuple[str, ...],
              save_json: Path | None, no_cache: bool) -> None:
     """Score extraction against gold cases (name.<ext> + name.gold.json) under CASES_DIR (default: eval/cases)."""
     from .evaluation.main import run_eval

@@ -164,6 +164,19 @@ def test_eval_cli_exit_codes(tmp_path):
     assert "wrong numbers" in proc.stdout  # the printed table has the column
 
 
+def test_eval_filter_repeated_takes_cases_matching_any(tmp_path):
+    cases_dir = _copy_seed_case(tmp_path)
+    for f in cases_dir.iterdir():  # a second case: the same report under another name
+        (cases_dir / f.name.replace("003_", "009_")).write_bytes(f.read_bytes())
+    (cases_dir / "010_other.txt").write_text("not a report", encoding="utf-8")
+    (cases_dir / "010_other.gold.json").write_text("{}", encoding="utf-8")
+    cmd = [sys.executable, "-m", "gkllm.cli", "eval", str(cases_dir), "--out", str(tmp_path / "o"),
+           "--filter", "003_", "--filter", "009_"]
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    assert sorted(report["modes"]["parser"]["cases"]) == ["003_d677def7845cc038", "009_d677def7845cc038"]
+
+
 def test_ambiguous_keys_score_only_when_null_and_flagged_with_the_gold():
     from gkllm.evaluation.scoring import credit_ambiguous
     from gkllm.models import Diagnostic

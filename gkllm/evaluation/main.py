@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,11 +26,13 @@ def llm_status(model: str | None) -> tuple[bool, str]:
 
 
 def run_eval(cases_dir: Path | None, mode: Mode | Literal["all"], model: str | None, out_dir: Path,
-             baseline: Path | None, min_accuracy: float | None, pattern: str | None, max_wrong: int | None = None,
+             baseline: Path | None, min_accuracy: float | None, pattern: str | Sequence[str] | None,
+             max_wrong: int | None = None,
              save_json: Path | None = None, use_cache: bool = True) -> int:
     console = Console(stderr=True)
     root = cases_dir or default_cases_dir()
-    cases = [c for c in find_cases(root) if not pattern or pattern in c.id]
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or ())
+    cases = [c for c in find_cases(root) if not patterns or any(p in c.id for p in patterns)]
     if not cases:
         console.print(f"gkllm eval: no cases (name.<ext> + name.gold.json) under {root}")
         return 2

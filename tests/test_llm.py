@@ -141,6 +141,14 @@ def test_a_null_is_reasked_in_a_table_row_with_empty_trailing_cells(fake, tmp_pa
     assert all(res.values[k].value == 0 for k in row.keys)
 
 
+def test_a_row_is_shown_without_the_tables_borders_but_with_its_blank_marks():
+    ex = seed_ex(_PARTS_2_3 + "| 3.其他 | 0 | 0 | 0 | 0 | 0 | / | 0 | || |\n"
+                 "| 四、结转下年度继续办理 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | | |\n\n" + _PART_4)
+    rows = regions(ex, 3)
+    assert rows["other_other"].text(ex.doc.text) == "0 | 0 | 0 | 0 | 0 | / | 0"
+    assert rows["carried_forward"].text(ex.doc.text).startswith("1 | 0 | 0")
+
+
 def test_a_null_is_not_reasked_where_the_row_prints_a_blank_mark(fake, tmp_path):
     ex = seed_ex(_PARTS_2_3 + "| 四、结转下年度继续办理 | 0 | 0 | 0 | 0 | 0 | / | 0 |\n\n" + _PART_4)
     row = regions(ex, 3)["carried_forward"]

@@ -20,6 +20,9 @@ from ..parse.stream import Cell
 from ..template import PART2, REVIEW_GROUP_LABELS, part4_keys, rows_for
 
 _SPACE = re.compile(r"\s+")
+# a table's borders and empty cells around what a row prints ("| 0 | … | 0 | || |"): a small model shown them
+# reads the row as blank and answers nulls (seen on the seeds' pipe tables); a "/" or "—" is kept
+_BORDERS = re.compile(r"^[\s|｜]+|[\s|｜]+$")
 MAX_ROW_CHARS = 600  # a row whose text runs longer is not printed as a row any more
 MAX_HEADER_CHARS = 240
 
@@ -47,12 +50,12 @@ class Region:
     def text(self, doc_text: str) -> str:
         """What the row prints after its label, whitespace squeezed. The label is left out (the question
         names it): a small model copies its ordinal ("1.属于国家秘密") as the first value. A label
-        wrapped around numbers is kept whole."""
+        wrapped around numbers is kept whole. The table's borders around it are left out."""
         spans = list(self.spans)
         if self.label_end is not None and spans and not any(spans[0][0] <= c.start < self.label_end
                                                              for c in self.cells):
             spans[0] = (self.label_end, spans[0][1])
-        pieces = [_SPACE.sub(" ", doc_text[a:b]).strip() for a, b in spans]
+        pieces = [_BORDERS.sub("", _SPACE.sub(" ", doc_text[a:b])) for a, b in spans]
         return " … ".join(p for p in pieces if p)[:MAX_ROW_CHARS]
 
 

@@ -29,6 +29,16 @@ BAD = ROOT / "eval" / "cases" / "formats" / "bad"
 needs_ocr = pytest.mark.skipif(not ocr.available(), reason="needs the OCR extra: pip install 'gkllm[ocr]'")
 
 
+NOTO_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # Debian fonts-noto-cjk
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core
+
+
+def _font(path: Path) -> str:
+    if not path.exists():
+        pytest.skip(f"needs the font {path}")
+    return str(path)
+
+
 def _gold(stem: str) -> dict:
     import json
 
@@ -118,7 +128,7 @@ def test_a_borderless_tables_missed_number_is_looked_for_in_its_column_and_its_r
     from PIL import Image, ImageDraw, ImageFont
 
     unit = 40
-    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 34)
+    font = ImageFont.truetype(_font(DEJAVU), 34)
     img = Image.new("L", (1400, 700), 255)
     draw = ImageDraw.Draw(img)
     boxes = []
@@ -140,6 +150,42 @@ def test_a_borderless_tables_missed_number_is_looked_for_in_its_column_and_its_r
     assert centres == [(410, 500), (710, 200), (1010, 500)], slots  # (710, 160) rounds to 200
     texts = ocr._recognize(page, [ocr._quad(s) for s in slots])
     assert sorted(t for t, _ in texts) == ["0", "2", "8"]
+
+
+def test_text_level_with_a_tables_rows_but_outside_its_grid_joins_the_row():
+    """A 1-bit scan's dotted outer rules are missed: the grid covers the middle columns only, and the row
+    labels (left) and totals (right) lie outside it. They join the row they are level with, as cells."""
+    two_by_two = ocr._Table(100, 100, 300, 300, [100, 200, 300], [100, 200, 300], [[(0, 0), (0, 1)], [(1, 0), (1, 1)]])
+    boxes = [ocr._Box(120, 130, 140, 170, "1", 0.9), ocr._Box(220, 130, 240, 170, "2", 0.9),
+             ocr._Box(120, 230, 140, 270, "3", 0.9), ocr._Box(220, 230, 240, 270, "4", 0.9),
+             ocr._Box(10, 230, 80, 270, "总计", 0.9), ocr._Box(340, 230, 360, 270, "7", 0.9),
+             ocr._Box(10, 20, 200, 60, "四、结转", 0.9)]  # above the table: a line of its own
+    out = ocr._Out(1, lambda bs: (0, 0, 0, 0))
+    ocr._layout(boxes, [two_by_two], out, 40.0)
+    assert out.lines == ["四、结转", "\t1\t2\t", "总计\t3\t4\t7"]
+
+
+@needs_ocr
+def test_a_small_number_read_unsure_in_a_wide_box_is_read_again_around_its_ink():
+    """A 0 alone in a cell-wide box, read as "。" with low confidence (as a 1-bit scan's small zeros are):
+    read again from a box around its ink. A lone punctuation mark, a character or an ordinal stays as read."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(_font(NOTO_CJK), 32)
+    img = Image.new("L", (1500, 100), 255)
+    draw = ImageDraw.Draw(img)
+    for x, glyph in zip((80, 380, 680, 980, 1280), ("0", "。", "口", "2.", "0")):
+        draw.text((x, 30), glyph, fill=0, font=font)
+    page = np.array(img)
+    rects = [(x - 80.0, 10.0, x + 210.0, 90.0) for x in (80, 380, 680, 980, 1280)]
+    texts = [("。", 0.35), ("。", 0.5), ("口", 0.6), ("2.", 0.5), ("0", 0.4)]
+    ocr._second_look(page, rects, texts, 40)
+    assert texts[0][0] == "0" and texts[0][1] >= ocr.SURE
+    assert rects[0][2] - rects[0][0] < 100  # the box now holds the 0, not the whole cell
+    # a lone mark and a character stay; "2." (a label's ordinal) is not cut to "2" by a box without its dot
+    assert texts[1:4] == [("。", 0.5), ("口", 0.6), ("2.", 0.5)]
+    assert texts[4][0] == "0" and texts[4][1] >= ocr.SURE  # a number read unsurely: the same digit, surer
 
 
 @needs_ocr

@@ -20,11 +20,18 @@ One page, in this order (``read_page``):
    stroke of a ruling line is read as a ``1`` and text boxes stop at cell
    borders;
 4. **text**: detection and recognition (no per-line 0/180 classifier: the page
-   is already upright, and a turned ``6`` would read ``9``);
+   is already upright, and a turned ``6`` would read ``9``); a ruled cell the
+   detector found nothing in but that holds ink is read too; a small number
+   read unsurely in a box much larger than it (``。`` for a 0) is read again
+   from a box around its ink (``_second_look``); in a borderless table, a
+   place where a number is due (its column, its row's spacing) that holds ink
+   is read alone (``_inked_slots``);
 5. **layout**: each text box lands in the grid cell holding its centre; a
-   table becomes one line per grid row with cells between tabs; other boxes
-   become lines by their vertical overlap, with a tab at a wide gap (a
-   borderless table's column); blocks in reading order (top to bottom);
+   table becomes one line per grid row with cells between tabs; text level
+   with a table's rows but outside its grid (a faint outer rule missed) joins
+   the row as cells; other boxes become lines by their vertical overlap, with
+   a tab at a wide gap (a borderless table's column); blocks in reading order
+   (top to bottom);
 6. **digits**: a cell that reads as a number but for OCR's usual confusions
    (``O``/``o`` for 0, ``l``/``I``/``|`` for 1, ``。`` for a decimal point)
    is cleaned; other text is left as read (label confusions are folded by the
@@ -577,6 +584,9 @@ def _layout(boxes: list[_Box], tables: list[_Table], out: _Out, unit: float) -> 
     blocks: list[tuple[float, Any]] = []  # (top, table-or-row)
     free: list[_Box] = []
     cells: list[dict[tuple[int, int], list[_Box]]] = [{} for _ in tables]
+    # text beside a table, level with its rows: the grid missed a column there (a faint or dotted rule
+    # at the table's edge, as a 1-bit scan prints it); it is read as cells of the row it is level with
+    beside: list[dict[tuple[int, str], list[_Box]]] = [{} for _ in tables]
     for b in boxes:
         for ti, t in enumerate(tables):
             if t.x0 - 2 <= b.cx <= t.x1 + 2 and t.y0 - 2 <= b.cy <= t.y1 + 2:
@@ -585,28 +595,53 @@ def _layout(boxes: list[_Box], tables: list[_Table], out: _Out, unit: float) -> 
                 cells[ti].setdefault(t.owner[r][c], []).append(b)
                 break
         else:
-            free.append(b)
-    for t, held in zip(tables, cells):
-        if held:
-            blocks.append((t.y0, (t, held)))
+            level = [ti for ti, t in enumerate(tables) if t.y0 < b.cy < t.y1]
+            if level:
+                t = tables[level[0]]
+                r = max(0, min(len(t.ys) - 2, _band(t.ys, b.cy)))
+                beside[level[0]].setdefault((r, "left" if b.cx < t.x0 else "right"), []).append(b)
+            else:
+                free.append(b)
+    for t, held, by in zip(tables, cells, beside):
+        if held or by:
+            blocks.append((t.y0, (t, held, by)))
     for row in _rows_of(free):
         blocks.append((min(b.y0 for b in row), row))
     blocks.sort(key=lambda x: x[0])
     for _, item in blocks:
         if isinstance(item, tuple):
-            t, held = item
+            t, held, by = item
             nr, nc = len(t.ys) - 1, len(t.xs) - 1
+            sides = {side for _, side in by}
             for r in range(nr):
-                pieces = []
+                pieces: list[tuple[str, list[_Box]]] = []
+                seps: list[str] = []
+                if "left" in sides:
+                    _add_side(pieces, seps, by.get((r, "left"), []), unit)
                 for c in range(nc):
                     bs = held.get((r, c), []) if t.owner[r][c] == (r, c) else []
-                    text = _cell_text(bs)
-                    pieces.append((clean_number(text), bs))
+                    if pieces:
+                        seps.append("\t")
+                    pieces.append((clean_number(_cell_text(bs)), bs))
+                if "right" in sides:
+                    _add_side(pieces, seps, by.get((r, "right"), []), unit)
                 if any(p[0] for p in pieces):
-                    out.add(pieces, ["\t"] * (nc - 1))
+                    out.add(pieces, seps)
         else:
             pieces, seps = _line_pieces(item, unit)
             out.add(pieces, seps)
+
+
+def _add_side(pieces: list[tuple[str, list[_Box]]], seps: list[str], boxes: list[_Box], unit: float) -> None:
+    """The boxes beside a table on one side of one row, as cells after a tab (an empty one if none)."""
+    if pieces:
+        seps.append("\t")
+    if not boxes:
+        pieces.append(("", []))
+        return
+    more, more_seps = _line_pieces(sorted(boxes, key=lambda b: b.x0), unit)
+    pieces.extend(more)
+    seps.extend(more_seps)
 
 
 def _rect(q) -> tuple[float, float, float, float]:
@@ -823,6 +858,41 @@ def _inked_slots(blank, boxes: list[_Box], tables: list[_Table],
     return out
 
 
+SURE = 0.8  # a second reading replaces the first only when it is a number read at least this sure
+# what a small 0 or 1 is misread as; a character (口, 日) is not looked at again, nor an ordinal with its dot
+_LOOKALIKE = re.compile(r"^[。.，,oOQD〇°|lI丨]+$")
+
+
+def _second_look(img, rects: list[tuple[float, float, float, float]], texts: list[tuple[str, float]],
+                 unit: int) -> None:
+    """A small number in a box much larger than it (a whole cell) is read unsurely, a ``0`` often as
+    ``。`` or ``o``: such a reading (``_LOOKALIKE``), or a number read unsurely, is read again from a box
+    around its ink only, and replaced (text and box, in place) when the new reading is a number at least
+    ``SURE`` and surer than the first; a number read unsurely only by the same digits. "2." of a label
+    "2.重复申请" is kept as read: the ink box leaves out a dot, too small to be ink."""
+    again: list[tuple[int, tuple[float, float, float, float]]] = []
+    for i, (text, conf) in enumerate(texts):
+        t = text.strip()
+        number = bool(_NUMERIC.match(clean_number(t)))
+        if not t or len(t) > 2 or (number and conf >= SURE) or not (number or _LOOKALIKE.match(t)):
+            continue
+        x0, y0, x1, y1 = rects[i]
+        box = _ink_box(img[int(y0):int(math.ceil(y1)), int(x0):int(math.ceil(x1))], unit)
+        if box is None:
+            continue
+        bx0, by0, bx1, by1 = box
+        m = max(4, int(0.3 * (by1 - by0)))
+        tight = (max(x0, x0 + bx0 - m), max(y0, y0 + by0 - m), min(x1, x0 + bx1 + m), min(y1, y0 + by1 + m))
+        if (tight[2] - tight[0]) * (tight[3] - tight[1]) < 0.7 * (x1 - x0) * (y1 - y0):
+            again.append((i, tight))
+    for (i, tight), (text, conf) in zip(again, _recognize(img, [_quad(r) for _, r in again])):
+        first = texts[i][0].strip()
+        same = not _NUMERIC.match(clean_number(first)) or clean_number(text.strip()) == clean_number(first)
+        if conf >= SURE and conf > texts[i][1] and _NUMERIC.match(clean_number(text.strip())) and same:
+            texts[i] = (text, conf)
+            rects[i] = tight
+
+
 def _band(edges: list[int], v: float) -> int:
     for i in range(len(edges) - 1):
         if v < edges[i + 1]:
@@ -863,6 +933,7 @@ def read_page(img, page: int = 1) -> PageText:
     rects += _inked_cells(clean, rects, tables, unit)
     rects = _clip_to_cells(rects, tables)
     texts = _recognize(clean, [_quad(r) for r in rects])
+    _second_look(clean, rects, texts, unit)
     boxes: list[_Box] = []
     unreadable = 0
     for r, (text, conf) in zip(rects, texts):

@@ -749,12 +749,8 @@ def _inked_cells(clean, rects, tables: list[_Table], unit: int) -> list[tuple[fl
                 if xb - xa < 8 or yb - ya < 8:
                     continue
                 box = _ink_box(clean[ya:yb, xa:xb], unit, border_stripes=True)
-                if box is None:
-                    continue
-                x0, y0, x1, y1 = box
-                m = max(4, int(0.3 * (y1 - y0)))
-                out.append((max(float(cx0 + pad), xa + x0 - m), max(float(cy0 + pad), ya + y0 - m),
-                            min(float(cx1 - pad), xa + x1 + m), min(float(cy1 - pad), ya + y1 + m)))
+                if box is not None:
+                    out.append(_around_ink(box, xa, ya, (xa, ya, xb, yb)))
     return out
 
 
@@ -799,6 +795,16 @@ def _number_columns(boxes: list[_Box], unit: float) -> list[tuple[float, float, 
             xs1 = sorted(b.x1 for b in members)
             out.append((xs0[len(xs0) // 4], xs1[(3 * len(xs1)) // 4], members))
     return out
+
+
+def _around_ink(box: tuple[int, int, int, int], ox: float, oy: float,
+                within: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The ink ``box`` of a crop taken at (``ox``, ``oy``), in page pixels, with a margin the recogniser
+    needs around a glyph, kept ``within`` the place it was looked for in."""
+    x0, y0, x1, y1 = box
+    m = max(4, int(0.3 * (y1 - y0)))
+    return (float(max(within[0], ox + x0 - m)), float(max(within[1], oy + y0 - m)),
+            float(min(within[2], ox + x1 + m)), float(min(within[3], oy + y1 + m)))
 
 
 def _whited_out(img, boxes: list[_Box]):
@@ -849,12 +855,8 @@ def _inked_slots(blank, boxes: list[_Box], tables: list[_Table],
             xa, xb = max(0, int(xa_)), min(ww, int(xb_))
             ya, yb = max(0, int(y0 - 0.1 * unit)), min(hh, int(y1 + 0.1 * unit))
             box = _ink_box(blank[ya:yb, xa:xb], unit)
-            if box is None:
-                continue
-            x0, yy0, x1, yy1 = box
-            m = max(4, int(0.3 * (yy1 - yy0)))
-            out.append((max(0.0, xa + x0 - m), max(0.0, ya + yy0 - m), min(float(ww), xa + x1 + m),
-                        min(float(hh), ya + yy1 + m)))
+            if box is not None:
+                out.append(_around_ink(box, xa, ya, (0, 0, ww, hh)))
     return out
 
 
@@ -880,9 +882,7 @@ def _second_look(img, rects: list[tuple[float, float, float, float]], texts: lis
         box = _ink_box(img[int(y0):int(math.ceil(y1)), int(x0):int(math.ceil(x1))], unit)
         if box is None:
             continue
-        bx0, by0, bx1, by1 = box
-        m = max(4, int(0.3 * (by1 - by0)))
-        tight = (max(x0, x0 + bx0 - m), max(y0, y0 + by0 - m), min(x1, x0 + bx1 + m), min(y1, y0 + by1 + m))
+        tight = _around_ink(box, x0, y0, rects[i])
         if (tight[2] - tight[0]) * (tight[3] - tight[1]) < 0.7 * (x1 - x0) * (y1 - y0):
             again.append((i, tight))
     for (i, tight), (text, conf) in zip(again, _recognize(img, [_quad(r) for _, r in again])):

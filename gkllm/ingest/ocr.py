@@ -517,6 +517,16 @@ def clean_number(text: str) -> str:
     return fixed if _NUMERIC.match(fixed) else text
 
 
+def _is_number(text: str) -> bool:
+    """Does ``text`` read as a number once OCR's digit confusions are cleaned?"""
+    return bool(_NUMERIC.match(clean_number(text)))
+
+
+def _short_number(b: _Box, unit: float) -> bool:
+    """A box holding one number (not a run of text that happens to be digits)."""
+    return _is_number(b.text) and b.x1 - b.x0 < 4 * unit
+
+
 def _rows_of(boxes: list[_Box]) -> list[list[_Box]]:
     """Boxes grouped into visual lines by vertical overlap, top to bottom, each left to right."""
     rows: list[list[_Box]] = []
@@ -569,7 +579,7 @@ def _line_pieces(row: list[_Box], unit: float) -> tuple[list[tuple[str, list[_Bo
         if pieces:
             prev = pieces[-1][1][-1]
             gap = b.x0 - prev.x1
-            numbers = bool(_NUMERIC.match(clean_number(prev.text))) or bool(_NUMERIC.match(clean_number(b.text)))
+            numbers = _is_number(prev.text) or _is_number(b.text)
             if gap > (0.8 if numbers else 1.6) * unit:
                 seps.append("\t")  # a column of a table without rules
             elif CJK.match(prev.text[-1:] or " ") and CJK.match(b.text[:1] or " "):
@@ -780,7 +790,7 @@ def _ink_box(crop, unit: int, border_stripes: bool = False) -> tuple[int, int, i
 def _number_columns(boxes: list[_Box], unit: float) -> list[tuple[float, float, list[_Box]]]:
     """Columns of a table without ruling lines: x ranges where short numbers stand one under another
     (at least three of them), with the numbers."""
-    nums = sorted((b for b in boxes if _NUMERIC.match(clean_number(b.text)) and b.x1 - b.x0 < 4 * unit),
+    nums = sorted((b for b in boxes if _short_number(b, unit)),
                   key=lambda b: b.cx)
     cols: list[list[_Box]] = []
     for b in nums:
@@ -829,7 +839,7 @@ def _inked_slots(blank, boxes: list[_Box], tables: list[_Table],
     hh, ww = blank.shape[:2]
     out = []
     for row in _rows_of(free):
-        in_row = [b for b in row if _NUMERIC.match(clean_number(b.text)) and b.x1 - b.x0 < 4 * unit]
+        in_row = [b for b in row if _short_number(b, unit)]
         if len(in_row) < 3:
             continue
         y0 = min(b.y0 for b in in_row)
@@ -875,7 +885,7 @@ def _second_look(img, rects: list[tuple[float, float, float, float]], texts: lis
     again: list[tuple[int, tuple[float, float, float, float]]] = []
     for i, (text, conf) in enumerate(texts):
         t = text.strip()
-        number = bool(_NUMERIC.match(clean_number(t)))
+        number = _is_number(t)
         if not t or len(t) > 2 or (number and conf >= SURE) or not (number or _LOOKALIKE.match(t)):
             continue
         x0, y0, x1, y1 = rects[i]
@@ -887,8 +897,8 @@ def _second_look(img, rects: list[tuple[float, float, float, float]], texts: lis
             again.append((i, tight))
     for (i, tight), (text, conf) in zip(again, _recognize(img, [_quad(r) for _, r in again])):
         first = texts[i][0].strip()
-        same = not _NUMERIC.match(clean_number(first)) or clean_number(text.strip()) == clean_number(first)
-        if conf >= SURE and conf > texts[i][1] and _NUMERIC.match(clean_number(text.strip())) and same:
+        same = not _is_number(first) or clean_number(text.strip()) == clean_number(first)
+        if conf >= SURE and conf > texts[i][1] and _is_number(text.strip()) and same:
             texts[i] = (text, conf)
             rects[i] = tight
 
@@ -948,7 +958,7 @@ def read_page(img, page: int = 1) -> PageText:
     if slots:
         for r, (text, conf) in zip(slots, _recognize(blank, [_quad(r) for r in slots])):
             text = text.strip()
-            if conf < MIN_TEXT_CONFIDENCE or not _NUMERIC.match(clean_number(text)):
+            if conf < MIN_TEXT_CONFIDENCE or not _is_number(text):
                 continue  # not a number read with confidence: left as the detector left it
             boxes.append(_Box(r[0], r[1], r[2], r[3], text, conf, _quad(r)))
     if unreadable:
